@@ -1,0 +1,215 @@
+"""Load a catalog directory of YAML files, reporting every problem with file:line.
+
+Loading is deny-by-default: a file that fails to parse, a model that fails
+validation, or a cross-reference that does not resolve makes the whole catalog
+fail, and ``check_catalog`` returns all such problems at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from action_classes.checks import check_action, check_target
+from action_classes.errors import CatalogError, CatalogProblem
+from action_classes.models import Action, Catalog, Target, valid_name
+
+__all__ = ["catalog_files", "check_catalog", "load_catalog"]
+
+Lines = dict[tuple[Any, ...], int]
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV_FIELDS = ("base_url", "allowed_origins")
+
+
+def catalog_files(path: Path) -> list[Path]:
+    """The YAML files of a catalog: one file, or every *.yaml/*.yml in a folder."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise CatalogError([CatalogProblem(str(path), 0, "no such catalog file or directory")])
+    return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _compose(text: str, file: str, problems: list[CatalogProblem]) -> tuple[Any, Lines]:
+    """Parse YAML and record the line of every mapping key and list item."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problems.append(CatalogProblem(file, line, f"YAML: {getattr(exc, 'problem', exc)}"))
+        return None, {}
+    finally:
+        loader.dispose()
+    lines: Lines = {(): node.start_mark.line + 1}
+
+    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in n.value:
+                key = key_node.value
+                if key in seen:
+                    problems.append(CatalogProblem(file, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
+                seen.add(key)
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                walk(value_node, (*path, key))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                lines[(*path, i)] = item.start_mark.line + 1
+                walk(item, (*path, i))
+
+    walk(node, ())
+    return data, lines
+
+
+def line_of(lines: Lines, path: tuple[Any, ...]) -> int:
+    """Best line for an error path: the deepest prefix that exists in the file.
+
+    Model-internal path parts (such as the folded ``locator``) are skipped.
+    """
+    best = lines.get((), 0)
+    current: tuple[Any, ...] = ()
+    for part in path:
+        candidate = (*current, part)
+        if candidate in lines:
+            current = candidate
+            best = lines[candidate]
+    return best
+
+
+def _expand_env(value: Any, env: Mapping[str, str], where: str) -> Any:
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ValueError(f"{where}: environment variable {name} is not set and has no default")
+
+    if isinstance(value, str):
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand_env(v, env, where) for v in value]
+    return value
+
+
+def _validate_entries(
+    kind: str, model: type[Target] | type[Action], raw: Any, file: str, lines: Lines,
+    env: Mapping[str, str], problems: list[CatalogProblem],
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        problems.append(CatalogProblem(file, line_of(lines, (kind,)), f"'{kind}' must be a mapping"))
+        return out
+    for name, body in raw.items():
+        where = (kind, name)
+        if not isinstance(name, str) or not valid_name(name):
+            problems.append(CatalogProblem(file, line_of(lines, where), f"bad name {name!r}: use lower_snake_case"))
+            continue
+        if not isinstance(body, dict):
+            problems.append(CatalogProblem(file, line_of(lines, where), f"{kind[:-1]} {name!r} must be a mapping"))
+            continue
+        body = dict(body, name=name)
+        try:
+            if kind == "targets":
+                for field in _ENV_FIELDS:
+                    if field in body:
+                        body[field] = _expand_env(body[field], env, f"target {name}.{field}")
+            out[name] = model.model_validate(body)
+        except ValueError as exc:
+            if not isinstance(exc, ValidationError):
+                problems.append(CatalogProblem(file, line_of(lines, where), str(exc)))
+                continue
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                label = ".".join(str(p) for p in (kind[:-1], name, *loc) if p != "locator")
+                msg = err["msg"].removeprefix("Value error, ")
+                problems.append(CatalogProblem(file, line_of(lines, (*where, *loc)), f"{label}: {msg}"))
+    return out
+
+
+def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[CatalogProblem]]:
+    problems: list[CatalogProblem] = []
+    targets: dict[str, Target] = {}
+    actions: dict[str, Action] = {}
+    origins: dict[tuple[str, str], tuple[str, int]] = {}
+    places: dict[tuple[str, str], tuple[str, Lines]] = {}
+    digest = hashlib.sha256()
+    files = catalog_files(path)
+    if not files:
+        return None, [CatalogProblem(str(path), 0, "no *.yaml files in catalog directory")]
+    for file_path in files:
+        file = str(file_path)
+        raw_bytes = file_path.read_bytes()
+        digest.update(file_path.name.encode() + b"\0" + raw_bytes + b"\0")
+        data, lines = _compose(raw_bytes.decode("utf-8", errors="replace"), file, problems)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(CatalogProblem(file, 1, "a catalog file is a mapping with 'targets' and/or 'actions'"))
+            continue
+        for key in data:
+            if key not in ("targets", "actions"):
+                problems.append(CatalogProblem(file, line_of(lines, (key,)), f"unknown top-level key {key!r}"))
+        for kind, model, into in (("targets", Target, targets), ("actions", Action, actions)):
+            loaded = _validate_entries(kind, model, data.get(kind), file, lines, env, problems)
+            for name, item in loaded.items():
+                line = line_of(lines, (kind, name))
+                if (kind, name) in origins:
+                    first_file, first_line = origins[(kind, name)]
+                    problems.append(CatalogProblem(file, line, f"{kind[:-1]} {name!r} is already defined at {first_file}:{first_line}"))
+                    continue
+                origins[(kind, name)] = (file, line)
+                places[(kind, name)] = (file, lines)
+                into[name] = item
+    for name, target in targets.items():
+        file, lines = places[("targets", name)]
+        for msg, sub in check_target(target):
+            problems.append(CatalogProblem(file, line_of(lines, ("targets", name, *sub)), msg))
+    for name, action in actions.items():
+        file, lines = places[("actions", name)]
+        for msg, sub in check_action(action, targets):
+            problems.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg))
+    if not actions and not problems:
+        problems.append(CatalogProblem(str(path), 0, "the catalog defines no actions"))
+    if problems:
+        return None, problems
+    catalog = Catalog(
+        targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files]
+    )
+    return catalog, []
+
+
+def load_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> Catalog:
+    """Load and validate a catalog; raise CatalogError with every problem.
+
+    ``${VAR}`` and ``${VAR:-default}`` in a target's ``base_url`` and
+    ``allowed_origins`` are filled from ``env`` (default: the process
+    environment), so one catalog serves any host and port.
+    """
+    catalog, problems = _load(Path(path), os.environ if env is None else env)
+    if catalog is None:
+        raise CatalogError(problems)
+    return catalog
+
+
+def check_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> list[CatalogProblem]:
+    """Every problem in a catalog (empty when it loads)."""
+    try:
+        _, problems = _load(Path(path), os.environ if env is None else env)
+    except CatalogError as exc:
+        return exc.problems
+    return problems

@@ -1,0 +1,95 @@
+"""Locators in Playwright's own vocabulary, as data.
+
+A locator names exactly one primary strategy (``role``, ``label``, ``text``,
+``placeholder``, ``alt``, ``title``, ``test_id``, ``css`` or ``xpath``) and may
+be refined structurally: ``within`` scopes it inside another locator, ``has``
+keeps matches that contain another locator, ``has_text`` filters by text and
+``nth`` picks one match. Template placeholders (``{params.x}``) are allowed
+only in text-matching fields, never in ``css``, ``xpath``, ``test_id`` or
+``role``: parameter values are data, not selectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["PRIMARY_KEYS", "SELECTOR_KEYS", "TEXT_KEYS", "Locator", "StrictModel"]
+
+PRIMARY_KEYS: tuple[str, ...] = (
+    "role", "label", "text", "placeholder", "alt", "title", "test_id", "css", "xpath",
+)
+# Keys whose value is matched as text: templates may fill them.
+TEXT_KEYS: tuple[str, ...] = ("name", "label", "text", "placeholder", "alt", "title", "has_text")
+# Keys whose value is selector syntax: never templated.
+SELECTOR_KEYS: tuple[str, ...] = ("role", "test_id", "css", "xpath")
+
+
+class StrictModel(BaseModel):
+    """Base for every catalog and request model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Locator(StrictModel):
+    """Where on the page a step acts: one primary strategy plus refinements."""
+
+    role: str | None = Field(None, description="ARIA role, e.g. button, link, textbox, row.")
+    name: str | None = Field(None, description="Accessible name, used with role.")
+    exact: bool = Field(False, description="Match name/label/text exactly (case and whole string).")
+    label: str | None = Field(None, description="Form control by its label text.")
+    text: str | None = Field(None, description="Element by its text content.")
+    placeholder: str | None = Field(None, description="Input by its placeholder.")
+    alt: str | None = Field(None, description="Image by its alt text.")
+    title: str | None = Field(None, description="Element by its title attribute.")
+    test_id: str | None = Field(None, description="Element by data-testid.")
+    css: str | None = Field(None, description="CSS selector (static: never templated).")
+    xpath: str | None = Field(None, description="XPath expression (static: never templated).")
+    within: Locator | None = Field(None, description="Search only inside this locator's match.")
+    has: Locator | None = Field(None, description="Keep matches that contain this locator.")
+    has_text: str | None = Field(None, description="Keep matches containing this text.")
+    nth: int | None = Field(None, description="Pick the n-th match (0-based; -1 is the last).")
+
+    # Subclasses (expect) may reinterpret ``text`` as an assertion.
+    _primary_keys: ClassVar[tuple[str, ...]] = PRIMARY_KEYS
+
+    @model_validator(mode="after")
+    def _one_strategy(self) -> Locator:
+        chosen = self.primary_keys_set()
+        if len(chosen) != 1:
+            names = ", ".join(self._primary_keys)
+            if not chosen:
+                raise ValueError(f"a locator needs exactly one of: {names}")
+            raise ValueError(f"a locator takes one strategy, got {', '.join(chosen)}")
+        if self.name is not None and self.role is None:
+            raise ValueError("'name' goes with 'role'")
+        return self
+
+    def primary_keys_set(self) -> list[str]:
+        """The primary strategy keys that are set on this locator."""
+        return [k for k in self._primary_keys if getattr(self, k) is not None]
+
+    def strategy(self) -> tuple[str, str]:
+        """The one primary (key, value) pair."""
+        key = self.primary_keys_set()[0]
+        return key, str(getattr(self, key))
+
+    def locator_fields(self) -> dict[str, Any]:
+        """Only the fields that define where to look (for subclasses with extras)."""
+        return {k: getattr(self, k) for k in Locator.model_fields if getattr(self, k) is not None}
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``button "Apply credit"``."""
+        key, value = self.strategy()
+        if key == "role":
+            text = f'{value} "{self.name}"' if self.name else value
+        else:
+            text = f'{key}="{value}"'
+        if self.has_text:
+            text += f' has_text="{self.has_text}"'
+        if self.nth is not None:
+            text += f" nth={self.nth}"
+        if self.within is not None:
+            text += f" within {self.within.describe()}"
+        return text

@@ -1,0 +1,164 @@
+"""Targets, actions and the catalog that holds them (SPEC section 5)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from action_classes.errors import UnknownActionError
+from action_classes.locators import StrictModel
+from action_classes.origins import normalize_origin, origin_of
+from action_classes.params import ParamSpec
+from action_classes.steps import ExpectSpec, ExtractSpec, Step
+from action_classes.taxonomy import ActionClass
+
+__all__ = ["Action", "Catalog", "RetrySpec", "SessionCheck", "Target"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class SessionCheck(StrictModel):
+    """How to tell a stored login session is still valid."""
+
+    goto: str = Field("/", description="Page to open for the check.")
+    expect: ExpectSpec = Field(description="What a logged-in page shows.")
+
+
+class Target(StrictModel):
+    """One back-office web application."""
+
+    name: str = Field("", description="Target name (the catalog key).")
+    description: str = ""
+    base_url: str = Field(description="Root URL; relative goto paths resolve against it.")
+    allowed_origins: list[str] = Field(
+        min_length=1, description="The only origins the browser may load for this target."
+    )
+    credentials: dict[str, str] = Field(
+        default_factory=dict, description="Login values, each 'env:VARIABLE'; never logged."
+    )
+    login: list[Step] = Field(default_factory=list, description="Steps that sign in.")
+    session_check: SessionCheck | None = None
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [normalize_origin(v) for v in value]
+
+    @field_validator("credentials")
+    @classmethod
+    def _env_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, ref in value.items():
+            if not re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*", ref):
+                raise ValueError(f"credential {key!r} must be 'env:VARIABLE' (no secrets in YAML)")
+        return value
+
+    @model_validator(mode="after")
+    def _base_allowed(self) -> Target:
+        origin = origin_of(self.base_url)
+        if origin is None:
+            raise ValueError(f"base_url {self.base_url!r} is not an absolute http(s) URL")
+        if origin not in self.allowed_origins:
+            raise ValueError(f"base_url origin {origin} is not in allowed_origins")
+        if self.login and self.session_check is None:
+            raise ValueError("a target with login steps needs a session_check")
+        return self
+
+    @property
+    def base_origin(self) -> str:
+        """The normalized origin of base_url."""
+        origin = origin_of(self.base_url)
+        assert origin is not None  # validated above
+        return origin
+
+
+class RetrySpec(StrictModel):
+    """Retries of steps before the commit step on transient faults."""
+
+    attempts: int = Field(3, ge=1, le=10, description="Total tries, the first included.")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="First wait between tries.")
+    max_backoff_s: float = Field(5.0, ge=0, le=300, description="Cap on one wait.")
+
+
+class Action(StrictModel):
+    """A named operation on a target."""
+
+    name: str = Field("", description="Action name (the catalog key).")
+    description: str = ""
+    target: str = Field(description="Name of the target it runs on.")
+    category: str = Field(description="Free grouping used by policy, e.g. billing.")
+    action_class: ActionClass = Field(alias="class", description="Default class before policy.")
+    read_only: bool = Field(False, description="Reads only: no commit step, no verification.")
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    preconditions: list[Step] = Field(default_factory=list, description="Stop rules read first.")
+    steps: list[Step] = Field(default_factory=list)
+    commit: Step | None = Field(None, description="The one step that changes state.")
+    after_commit: dict[str, ExtractSpec] = Field(
+        default_factory=dict, description="Values read right after the commit step."
+    )
+    verify: list[Step] = Field(default_factory=list, description="Re-read and check the change.")
+    extract: dict[str, ExtractSpec] = Field(default_factory=dict, description="Values to report.")
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    step_timeout_ms: int = Field(10_000, ge=100, le=600_000)
+    timeout_s: float = Field(120, ge=1, le=3600, description="Whole-action budget.")
+    confirmation_ttl_s: int = Field(900, ge=1, description="How long a confirmation may take.")
+    approval_ttl_s: int = Field(86_400, ge=1, description="How long an approval may take.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Action:
+        if self.read_only:
+            if self.commit is not None or self.after_commit:
+                raise ValueError("a read_only action has no commit step")
+        else:
+            if self.commit is None:
+                raise ValueError("an action that changes state needs a commit step (or read_only: true)")
+            if not self.verify:
+                raise ValueError("an action with a commit step needs verify steps")
+            if self.verify[0].goto is None:
+                raise ValueError("verification must start with a goto (a fresh read, not the commit page)")
+            if not any(s.expect is not None for s in self.verify):
+                raise ValueError("verify steps need at least one expect")
+            if self.commit.kind not in ("click", "press", "select", "check", "uncheck"):
+                raise ValueError("the commit step must be click, press, select, check or uncheck")
+        return self
+
+    def sensitive_params(self) -> tuple[set[str], set[str]]:
+        """(secret, pii) parameter names."""
+        return (
+            {k for k, v in self.params.items() if v.secret},
+            {k for k, v in self.params.items() if v.pii},
+        )
+
+    def params_json_schema(self) -> dict[str, Any]:
+        """The parameters as a JSON Schema object (API and agent tool schemas)."""
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: v.json_schema() for k, v in self.params.items()},
+            "required": [k for k, v in self.params.items() if v.required],
+        }
+
+
+class Catalog(StrictModel):
+    """Every target and action loaded from one catalog directory."""
+
+    targets: dict[str, Target]
+    actions: dict[str, Action]
+    version: str = Field(description="sha256 over the catalog files' names and contents.")
+    files: list[str] = Field(default_factory=list)
+
+    def action(self, name: str) -> Action:
+        """The action called ``name``; UnknownActionError when there is none."""
+        if not isinstance(name, str) or name not in self.actions:
+            raise UnknownActionError(str(name)[:100])
+        return self.actions[name]
+
+    def target_of(self, action: Action) -> Target:
+        """The target an action runs on."""
+        return self.targets[action.target]
+
+
+def valid_name(name: str) -> bool:
+    """Target and action names: lower_snake_case, at most 64 characters."""
+    return bool(_NAME.match(name))

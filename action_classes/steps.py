@@ -1,0 +1,185 @@
+"""Browser steps as data: the vocabulary of SPEC section 5.
+
+A step in YAML is a mapping with exactly one key naming its kind::
+
+    - goto: /accounts/{params.account_id}
+    - fill: {label: Amount, value: "{params.amount_cents|dollars}"}
+    - expect: {test_id: account-status, text: Active}
+
+Locator keys are written flat beside the step's own options; the models fold
+them into a ``locator`` field. In ``expect`` the key ``text`` is the expected
+text when another locator strategy is present, and the locator otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from action_classes.locators import PRIMARY_KEYS, Locator, StrictModel
+
+__all__ = [
+    "STEP_KINDS",
+    "ActSpec",
+    "ExpectSpec",
+    "ExtractSpec",
+    "FillSpec",
+    "PressSpec",
+    "SelectSpec",
+    "Step",
+    "WaitForSpec",
+]
+
+_LOCATOR_KEYS = frozenset(Locator.model_fields)
+
+
+def _fold_locator(data: Any, *, optional: bool = False) -> Any:
+    """Move flat locator keys of a step mapping into a nested ``locator``."""
+    if not isinstance(data, dict) or "locator" in data:
+        return data
+    loc = {k: v for k, v in data.items() if k in _LOCATOR_KEYS}
+    rest = {k: v for k, v in data.items() if k not in _LOCATOR_KEYS}
+    if loc or not optional:
+        rest["locator"] = loc
+    return rest
+
+
+class _LocatedSpec(StrictModel):
+    locator: Locator = Field(description="The element the step acts on.")
+    timeout_ms: int | None = Field(None, ge=1, le=600_000, description="Step timeout override.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold(cls, data: Any) -> Any:
+        return _fold_locator(data)
+
+
+class ActSpec(_LocatedSpec):
+    """click, check and uncheck: a locator and an optional timeout."""
+
+
+class FillSpec(_LocatedSpec):
+    """Type ``value`` into a form control; ``secret`` keeps it out of every record."""
+
+    value: str = Field(description="Text to fill; templates allowed.")
+    secret: bool = Field(False, description="Never log, trace or screenshot this value.")
+
+
+class SelectSpec(_LocatedSpec):
+    """Choose an option of a <select> by its label (or value)."""
+
+    value: str = Field(description="Option label or value; templates allowed.")
+
+
+class PressSpec(_LocatedSpec):
+    """Press a key (Playwright key name, e.g. Enter) on an element."""
+
+    key: str = Field(description="Key to press, e.g. Enter or Control+A.")
+
+
+class WaitForSpec(StrictModel):
+    """Wait for a locator's state, a URL, or a load state: exactly one."""
+
+    locator: Locator | None = None
+    state: Literal["visible", "hidden", "attached", "detached"] = "visible"
+    url: str | None = Field(None, description="URL glob the page must reach.")
+    load_state: Literal["load", "domcontentloaded", "networkidle"] | None = None
+    timeout_ms: int | None = Field(None, ge=1, le=600_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold(cls, data: Any) -> Any:
+        return _fold_locator(data, optional=True)
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> WaitForSpec:
+        modes = [m for m in (self.locator, self.url, self.load_state) if m is not None]
+        if len(modes) != 1:
+            raise ValueError("wait_for takes exactly one of: a locator, url, load_state")
+        return self
+
+
+class ExpectSpec(StrictModel):
+    """Assert something about exactly one element (or a count of elements)."""
+
+    locator: Locator
+    text: str | None = Field(None, description="Exact text (whitespace-normalised).")
+    contains: str | None = Field(None, description="Substring of the element's text.")
+    matches: str | None = Field(None, description="Regular expression the text must match.")
+    value: str | None = Field(None, description="Expected value of an input.")
+    state: Literal["visible", "hidden", "enabled", "disabled", "checked", "unchecked"] = "visible"
+    count: int | None = Field(None, ge=0, description="Expected number of matches.")
+    timeout_ms: int | None = Field(None, ge=1, le=600_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "locator" not in data and "text" in data:
+            others = [k for k in PRIMARY_KEYS if k != "text" and k in data]
+            if others:  # `text` is the assertion, not the locator
+                data = dict(data)
+                expected = data.pop("text")
+                folded = _fold_locator(data)
+                folded["text"] = expected
+                return folded
+        return _fold_locator(data)
+
+
+class ExtractSpec(_LocatedSpec):
+    """Read a value from the page: its text, an attribute, or an input's value."""
+
+    name: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]*$", description="Name to store under.")
+    attribute: str | None = Field(None, description="Attribute to read; 'value' reads an input.")
+    pattern: str | None = Field(None, description="Regex; the first group (or match) is kept.")
+
+
+STEP_KINDS: tuple[str, ...] = (
+    "goto", "click", "fill", "select", "check", "uncheck", "press", "wait_for", "expect", "extract",
+)
+
+
+class Step(StrictModel):
+    """One browser step: exactly one of the kind fields is set."""
+
+    goto: str | None = Field(None, description="Path (relative to base_url) or allowed URL.")
+    click: ActSpec | None = None
+    fill: FillSpec | None = None
+    select: SelectSpec | None = None
+    check: ActSpec | None = None
+    uncheck: ActSpec | None = None
+    press: PressSpec | None = None
+    wait_for: WaitForSpec | None = None
+    expect: ExpectSpec | None = None
+    extract: ExtractSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Step:
+        kinds = [k for k in STEP_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a step has exactly one kind, one of: {', '.join(STEP_KINDS)}")
+        if self.extract is not None and self.extract.name is None:
+            raise ValueError("an extract step needs a 'name'")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The step's kind, e.g. ``fill``."""
+        return next(k for k in STEP_KINDS if getattr(self, k) is not None)
+
+    @property
+    def spec(self) -> Any:
+        """The kind's options (a string for ``goto``)."""
+        return getattr(self, self.kind)
+
+    @property
+    def is_secret(self) -> bool:
+        """True for a fill whose value must never be recorded."""
+        return self.fill is not None and self.fill.secret
+
+    def describe(self) -> str:
+        """A human line for logs and the audit timeline; never contains values."""
+        spec = self.spec
+        if self.goto is not None:
+            return f"goto {self.goto}"
+        return f"{self.kind} {spec.locator.describe()}" if spec.locator else self.kind

@@ -1,0 +1,102 @@
+"""Step templates: ``{params.amount_cents|dollars}`` and friends.
+
+Rendering is a single pass: a substituted value is never scanned again, so a
+parameter that contains placeholder syntax stays literal text. In URL paths
+every substituted value is percent-encoded as one path segment. ``{{`` and
+``}}`` stand for literal braces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from action_classes.errors import TemplateError
+
+__all__ = ["FILTERS", "SCOPES", "Placeholder", "placeholders", "render"]
+
+SCOPES = ("params", "credentials", "extracted")
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_REF = re.compile(r"^(params|credentials|extracted)\.([A-Za-z_][A-Za-z0-9_]*)(?:\|([a-z_]+))?$")
+
+
+def _dollars(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TemplateError("the dollars filter takes an integer number of cents")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+def _dollars_display(value: Any) -> str:
+    whole = _dollars(value)
+    sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
+    units, cents = digits.split(".")
+    return f"{sign}${int(units):,}.{cents}"
+
+
+FILTERS: dict[str, Callable[[Any], str]] = {
+    "dollars": _dollars,
+    "money": _dollars_display,
+    "upper": lambda v: str(v).upper(),
+    "lower": lambda v: str(v).lower(),
+    "str": str,
+}
+
+
+class Placeholder:
+    """A parsed ``{scope.name|filter}`` reference."""
+
+    __slots__ = ("filter", "name", "scope")
+
+    def __init__(self, scope: str, name: str, filter_: str | None) -> None:
+        self.scope, self.name, self.filter = scope, name, filter_
+
+    def __repr__(self) -> str:
+        return f"{{{self.scope}.{self.name}{'|' + self.filter if self.filter else ''}}}"
+
+
+def placeholders(template: str) -> Iterator[Placeholder]:
+    """Every placeholder in ``template``; raises TemplateError on bad syntax."""
+    for match in _TOKEN.finditer(template):
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            continue
+        if match.group(1) is None:
+            raise TemplateError(f"unbalanced brace in {template!r} (write {{{{ or }}}} for a literal)")
+        ref = _REF.match(match.group(1).strip())
+        if not ref:
+            raise TemplateError(
+                f"bad placeholder {token!r}: expected {{params.NAME}}, {{credentials.NAME}} "
+                "or {extracted.NAME}, optionally with |filter"
+            )
+        if ref.group(3) and ref.group(3) not in FILTERS:
+            raise TemplateError(f"unknown filter {ref.group(3)!r} (known: {', '.join(FILTERS)})")
+        yield Placeholder(ref.group(1), ref.group(2), ref.group(3))
+
+
+def render(template: str, values: Mapping[str, Mapping[str, Any]], *, url_path: bool = False) -> str:
+    """Substitute placeholders from ``values[scope][name]`` in one pass.
+
+    With ``url_path`` each substituted value is percent-encoded with no safe
+    characters, so ``../`` or ``?`` in a value cannot change the path.
+    """
+    out: list[str] = []
+    pos = 0
+    for match in _TOKEN.finditer(template):
+        out.append(template[pos : match.start()])
+        pos = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            out.append(token[0])
+            continue
+        ph = next(placeholders(token))
+        scope = values.get(ph.scope, {})
+        if ph.name not in scope:
+            raise TemplateError(f"{ph!r} has no value")
+        raw = scope[ph.name]
+        text = FILTERS[ph.filter](raw) if ph.filter else ("" if raw is None else str(raw))
+        out.append(quote(text, safe="") if url_path else text)
+    out.append(template[pos:])
+    return "".join(out)

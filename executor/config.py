@@ -1,0 +1,70 @@
+"""Where Steward keeps its state, resolved once from flags and environment.
+
+Everything a process needs to find (database, evidence, checkpoints, keys,
+catalog, policy) hangs off one ``Settings`` value so the CLI, the worker, the
+API and the demo agree on paths without passing a dozen arguments around.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_CATALOG_DIR",
+    "DEFAULT_POLICY_PATH",
+    "Settings",
+    "default_db_url",
+    "normalize_db_url",
+]
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG_DIR = _PACKAGE_ROOT / "action_classes" / "catalog"
+DEFAULT_POLICY_PATH = _PACKAGE_ROOT / "policies" / "default.yaml"
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept plain paths and ``postgresql://`` URLs; return a SQLAlchemy URL.
+
+    A bare path becomes a SQLite file URL; ``postgresql://`` and ``postgres://``
+    select the psycopg 3 driver, which is the one the project installs.
+    """
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_db_url() -> str:
+    """``STEWARD_DB`` when set, else ``./steward.db``."""
+    return normalize_db_url(os.environ.get("STEWARD_DB") or "steward.db")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations and knobs for one Steward process."""
+
+    db_url: str = field(default_factory=default_db_url)
+    home: Path = field(
+        default_factory=lambda: Path(os.environ.get("STEWARD_HOME") or ".steward").resolve()
+    )
+    catalog_dir: Path = DEFAULT_CATALOG_DIR
+    policy_path: Path = DEFAULT_POLICY_PATH
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Content-addressed evidence files (screenshots, traces)."""
+        return self.home / "evidence"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Signed checkpoints written outside the database, to ship off-host."""
+        return self.home / "checkpoints"
+
+    @property
+    def key_dir(self) -> Path:
+        """The audit signing key and the PII HMAC key."""
+        return self.home / "keys"
