@@ -25,6 +25,7 @@ from action_classes.steps import (
     WaitForSpec,
 )
 from action_classes.taxonomy import ActionClass, strictest
+from action_classes.rendering import render_step
 from action_classes.templates import render
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "normalize_origin",
     "origin_of",
     "render",
+    "render_step",
     "strictest",
     "validate_params",
 ]

@@ -12,13 +12,12 @@ from urllib.parse import urljoin
 from action_classes.errors import TemplateError
 from action_classes.models import Action, Target
 from action_classes.origins import origin_of
+from action_classes.rendering import TEMPLATED_KEYS as _TEMPLATED
 from action_classes.steps import Step
 from action_classes.templates import placeholders
 
 __all__ = ["check_action", "check_target"]
 
-# Fields whose strings are matched as text or typed: placeholders allowed.
-_TEMPLATED = frozenset({"goto", "value", "name", "label", "text", "placeholder", "alt", "title", "has_text", "contains"})
 _PLACEHOLDER_HINT = re.compile(r"\{\s*(params|credentials|extracted)\.")
 
 Problem = tuple[str, tuple[Any, ...]]

@@ -12,7 +12,20 @@ import typer
 
 from executor.config import default_db_url, normalize_db_url
 
-__all__ = ["DbOption", "JsonOption", "emit_json", "fail", "friendly_errors", "resolve_db"]
+__all__ = [
+    "CatalogOption",
+    "DbOption",
+    "HomeOption",
+    "JsonOption",
+    "PolicyOption",
+    "emit_json",
+    "fail",
+    "friendly_errors",
+    "open_steward",
+    "parse_pairs",
+    "resolve_db",
+    "settings_from",
+]
 
 DbOption = Annotated[
     str | None,
@@ -53,3 +66,51 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             fail(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
 
     return wrapper
+
+
+CatalogOption = Annotated[
+    str | None, typer.Option("--catalog", help="Catalog directory (default: the shipped one).")
+]
+PolicyOption = Annotated[
+    str | None, typer.Option("--policy", help="Policy YAML file (default: policies/default.yaml).")
+]
+HomeOption = Annotated[
+    str | None,
+    typer.Option("--home", help="Folder for evidence, checkpoints and keys (default: $STEWARD_HOME, else ./.steward)."),
+]
+
+
+def settings_from(db: str | None, catalog: str | None = None, policy: str | None = None,
+                  home: str | None = None) -> Any:
+    """Settings for a command from its common options."""
+    from pathlib import Path
+
+    from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings
+
+    kwargs: dict[str, Any] = {
+        "db_url": resolve_db(db),
+        "catalog_dir": Path(catalog) if catalog else DEFAULT_CATALOG_DIR,
+        "policy_path": Path(policy) if policy else DEFAULT_POLICY_PATH,
+    }
+    if home:
+        kwargs["home"] = Path(home).resolve()
+    return Settings(**kwargs)
+
+
+def open_steward(db: str | None, catalog: str | None = None, policy: str | None = None,
+                 home: str | None = None, *, by: str = "cli") -> Any:
+    """A Steward service for a command (the import is deferred to keep --help fast)."""
+    from executor.service import Steward
+
+    return Steward(settings_from(db, catalog, policy, home), loaded_by=by)
+
+
+def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:
+    """``k=v`` strings to a dict; a clear error for anything else."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"{what} {pair!r} must look like key=value")
+        out[key.strip()] = value
+    return out

@@ -1,0 +1,51 @@
+"""The browser as a pluggable backend: the protocols the runner talks to."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from action_classes import Step, Target
+from executor.browser.confine import BlockedRequest
+
+__all__ = ["ActionSession", "BrowserDriver"]
+
+
+class ActionSession(Protocol):
+    """One action's isolated browser context, already logged in."""
+
+    @property
+    def blocked(self) -> list[BlockedRequest]:
+        """Requests the origin confinement refused so far."""
+        ...
+
+    async def run(self, step: Step, *, timeout_ms: int) -> str | None:
+        """Perform a rendered step on the current page; extracted text for extract steps."""
+        ...
+
+    async def fresh_page(self) -> None:
+        """Continue on a new page (verification never reads the commit's page)."""
+        ...
+
+    async def relogin(self) -> None:
+        """Log in again after the session was lost, keeping this context usable."""
+        ...
+
+    async def screenshot(self) -> bytes:
+        """PNG of the current page, with secret fields masked."""
+        ...
+
+    async def finish(self) -> bytes | None:
+        """Stop tracing and close; the trace zip when tracing was on."""
+        ...
+
+
+class BrowserDriver(Protocol):
+    """Owns the browser; hands out one session per action."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def open_session(self, target: Target, *, trace: bool, mask: list[Step]) -> ActionSession:
+        """A fresh, confined, logged-in context for one action."""
+        ...

@@ -1,0 +1,199 @@
+"""The real browser backend: Playwright's async API driving Chromium.
+
+One browser per driver; one fresh context per action. Logins run in their own
+short-lived context that is never traced or screenshotted, and the resulting
+storage state (cookies) is kept in memory only and reused until the target's
+session check fails. Secret values therefore never reach a trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+
+from action_classes import Step, Target, render_step
+from executor.browser.confine import BlockedRequest, Confinement
+from executor.browser.launch import find_chromium, launch_args
+from executor.browser.locate import build_locator
+from executor.browser.perform import perform_step
+from executor.errors import ExecutionError, LoginFailed, SessionLost
+
+__all__ = ["PlaywrightDriver", "PlaywrightSession"]
+
+_SESSION_CHECK_MS = 5_000
+
+
+def resolve_credentials(target: Target) -> dict[str, str]:
+    """Credential values from the environment; LoginFailed naming what is missing."""
+    values: dict[str, str] = {}
+    for name, ref in target.credentials.items():
+        var = ref.removeprefix("env:")
+        value = os.environ.get(var)
+        if not value:
+            raise LoginFailed(f"credential {name!r} of target {target.name}: environment variable {var} is not set")
+        values[name] = value
+    return values
+
+
+def _login_path(target: Target) -> str | None:
+    first = next((s.goto for s in target.login if s.goto is not None), None)
+    return first.split("?", 1)[0] if first else None
+
+
+class PlaywrightDriver:
+    """Launches Chromium (or connects to ``ws_endpoint``) and opens action sessions."""
+
+    def __init__(self, *, headless: bool = True, ws_endpoint: str | None = None,
+                 step_timeout_ms: int = 10_000) -> None:
+        self.headless = headless
+        self.ws_endpoint = ws_endpoint
+        self.step_timeout_ms = step_timeout_ms
+        self._pw: Playwright | None = None
+        self._browser: Browser | None = None
+        self._states: dict[str, Any] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def start(self) -> None:
+        self._pw = await async_playwright().start()
+        if self.ws_endpoint:
+            self._browser = await self._pw.chromium.connect(self.ws_endpoint)
+        else:
+            self._browser = await self._pw.chromium.launch(
+                executable_path=find_chromium(), headless=self.headless, args=launch_args()
+            )
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        if self._pw is not None:
+            await self._pw.stop()
+        self._browser = self._pw = None
+
+    @property
+    def browser(self) -> Browser:
+        if self._browser is None:
+            raise RuntimeError("PlaywrightDriver.start() was not called")
+        return self._browser
+
+    async def new_context(self, target: Target, state: Any) -> tuple[BrowserContext, Confinement]:
+        """A context confined to the target's origins, service workers blocked."""
+        ctx = await self.browser.new_context(storage_state=state, service_workers="block",
+                                             viewport={"width": 1280, "height": 900})
+        confinement = Confinement(frozenset(target.allowed_origins))
+        await confinement.install(ctx)
+        return ctx, confinement
+
+    async def login_state(self, target: Target, *, force: bool = False) -> Any:
+        """Storage state of a logged-in session, logging in when needed (never traced)."""
+        lock = self._locks.setdefault(target.name, asyncio.Lock())
+        async with lock:
+            if not force and target.name in self._states:
+                return self._states[target.name]
+            if not target.login:
+                self._states[target.name] = None
+                return None
+            creds = resolve_credentials(target)
+            ctx, confinement = await self.new_context(target, None)
+            try:
+                page = await ctx.new_page()
+                for step in target.login:
+                    rendered = render_step(step, {"credentials": creds})
+                    await perform_step(page, rendered, base_url=target.base_url, confinement=confinement,
+                                       timeout_ms=self.step_timeout_ms)
+                if not await _session_ok(page, target, confinement):
+                    raise LoginFailed(f"login to {target.name} did not reach a signed-in page")
+                state = await ctx.storage_state()
+            except LoginFailed:
+                raise
+            except ExecutionError as exc:
+                raise LoginFailed(f"login to {target.name} failed at {exc.step or 'a step'} ({exc.code})") from None
+            finally:
+                await ctx.close()
+            self._states[target.name] = state
+            return state
+
+    def forget_login(self, target: Target) -> None:
+        """Drop a cached session (tests use this to force a fresh login)."""
+        self._states.pop(target.name, None)
+
+    async def open_session(self, target: Target, *, trace: bool, mask: list[Step]) -> PlaywrightSession:
+        state = await self.login_state(target)
+        ctx, confinement = await self.new_context(target, state)
+        page = await ctx.new_page()
+        if target.session_check is not None and not await _session_ok(page, target, confinement):
+            await ctx.close()
+            state = await self.login_state(target, force=True)
+            ctx, confinement = await self.new_context(target, state)
+            page = await ctx.new_page()
+        session = PlaywrightSession(self, target, ctx, page, confinement, mask)
+        if trace:
+            await ctx.tracing.start(screenshots=True, snapshots=True, sources=False)
+            session.tracing = True
+        return session
+
+
+async def _session_ok(page: Page, target: Target, confinement: Confinement) -> bool:
+    check = target.session_check
+    if check is None:
+        return True
+    try:
+        await perform_step(page, Step(goto=check.goto), base_url=target.base_url,
+                           confinement=confinement, timeout_ms=_SESSION_CHECK_MS)
+        await perform_step(page, Step(expect=check.expect), base_url=target.base_url,
+                           confinement=confinement, timeout_ms=_SESSION_CHECK_MS)
+    except ExecutionError:
+        return False
+    return True
+
+
+class PlaywrightSession:
+    """One action's context and current page."""
+
+    def __init__(self, driver: PlaywrightDriver, target: Target, ctx: BrowserContext, page: Page,
+                 confinement: Confinement, mask: list[Step]) -> None:
+        self.driver, self.target, self.ctx, self.page = driver, target, ctx, page
+        self.confinement = confinement
+        self.mask = mask
+        self.tracing = False
+        self.login_path = _login_path(target)
+
+    @property
+    def blocked(self) -> list[BlockedRequest]:
+        return self.confinement.blocked
+
+    async def run(self, step: Step, *, timeout_ms: int) -> str | None:
+        return await perform_step(self.page, step, base_url=self.target.base_url, confinement=self.confinement,
+                                  timeout_ms=timeout_ms, login_path=self.login_path)
+
+    async def fresh_page(self) -> None:
+        self.page = await self.ctx.new_page()
+
+    async def relogin(self) -> None:
+        state = await self.driver.login_state(self.target, force=True)
+        if state:
+            await self.ctx.clear_cookies()
+            await self.ctx.add_cookies(state.get("cookies", []))
+        if not await _session_ok(self.page, self.target, self.confinement):
+            raise SessionLost(f"could not restore the session on {self.target.name}")
+
+    async def screenshot(self) -> bytes:
+        masks = [build_locator(self.page, s.fill.locator) for s in self.mask if s.fill is not None]
+        return await self.page.screenshot(full_page=True, mask=masks, animations="disabled")
+
+    async def finish(self) -> bytes | None:
+        data: bytes | None = None
+        try:
+            if self.tracing:
+                with tempfile.TemporaryDirectory(prefix="steward-trace-") as tmp:
+                    path = Path(tmp) / "trace.zip"
+                    await self.ctx.tracing.stop(path=str(path))
+                    data = path.read_bytes()
+        finally:
+            await self.ctx.close()
+        return data
+

@@ -1,0 +1,50 @@
+"""The ``steward`` command line (Typer). Every error is one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from executor.cli import ops_cmds, requests_cmds
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="steward",
+    help="Steward: governed execution of AI agents' actions in back-office web UIs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+requests_cmds.register(app)
+ops_cmds.register(app)
+app.add_typer(ops_cmds.catalog_app)
+app.add_typer(ops_cmds.fixtures_app)
+
+
+def _mount_optional() -> None:
+    """Sub-apps that live in their own modules."""
+    from executor.cli import audit_cmds, bench_cmds, demo_cmd, policy_cmds
+
+    app.add_typer(audit_cmds.app)
+    app.add_typer(policy_cmds.app)
+    app.add_typer(bench_cmds.app)
+    demo_cmd.register(app)
+
+
+_mount_optional()
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # one line, never a traceback
+        message = str(exc) or type(exc).__name__
+        sys.stderr.write(f"error: {message.splitlines()[0] if message else type(exc).__name__}\n")
+        sys.exit(1)

@@ -1,0 +1,147 @@
+"""Operator and runtime commands: kill, release, worker, catalog check, fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from executor.cli._common import (
+    CatalogOption,
+    DbOption,
+    HomeOption,
+    JsonOption,
+    PolicyOption,
+    emit_json,
+    fail,
+    friendly_errors,
+    open_steward,
+)
+
+__all__ = ["catalog_app", "fixtures_app", "register"]
+
+catalog_app = typer.Typer(name="catalog", help="Check catalogs of targets and actions.", no_args_is_help=True)
+fixtures_app = typer.Typer(name="fixtures", help="Fixture back-offices for demos and tests.", no_args_is_help=True)
+
+
+@catalog_app.command("check")
+@friendly_errors
+def catalog_check(
+    directory: Annotated[str | None, typer.Argument(help="Catalog directory or file (default: the shipped one).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List every problem in a catalog with file and line; exit 1 if any."""
+    from action_classes import check_catalog, load_catalog
+    from executor.config import DEFAULT_CATALOG_DIR
+
+    path = directory or str(DEFAULT_CATALOG_DIR)
+    problems = check_catalog(path)
+    if as_json:
+        emit_json({"ok": not problems, "problems": [p.__dict__ for p in problems]})
+    elif problems:
+        for p in problems:
+            typer.echo(str(p))
+        typer.echo(f"{len(problems)} problem(s)", err=True)
+    else:
+        catalog = load_catalog(path)
+        typer.echo(f"ok: {len(catalog.targets)} target(s), {len(catalog.actions)} action(s), version {catalog.version[:12]}")
+    if problems:
+        raise typer.Exit(1)
+
+
+@fixtures_app.command("serve")
+@friendly_errors
+def fixtures_serve(
+    db: Annotated[str, typer.Option("--db", help="SQLite file of the fixture's own state.")] = "billing_console.db",
+    host: Annotated[str, typer.Option(help="Interface (loopback only by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
+    user: Annotated[str, typer.Option(help="Operator user name (or $BILLING_USER).", envvar="BILLING_USER")] = "steward-bot",
+    password: Annotated[str | None, typer.Option(help="Operator password (or $BILLING_PASSWORD).", envvar="BILLING_PASSWORD")] = None,
+    save_delay_ms: Annotated[int, typer.Option(help="Server delay on saves.")] = 300,
+) -> None:
+    """Serve the billing console fixture in the foreground."""
+    from fixtures.billing_console import serve
+
+    if not password:
+        fail("a password is required: --password or $BILLING_PASSWORD")
+    serve(db, host, port, user, password, save_delay_ms)
+
+
+def register(app: typer.Typer) -> None:
+    """Add kill, release and worker to ``app``."""
+
+    @app.command()
+    @friendly_errors
+    def kill(
+        scope: Annotated[str | None, typer.Option(help="global, target:NAME, action:NAME or class:CLASS.")] = None,
+        operator: Annotated[str | None, typer.Option(help="Who engages it.")] = None,
+        reason: Annotated[str | None, typer.Option(help="Why.")] = None,
+        list_: Annotated[bool, typer.Option("--list", help="List engaged halts instead.")] = False,
+        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+    ) -> None:
+        """Engage the kill switch for a scope (immediate, durable, audited)."""
+        steward = open_steward(db, home=home)
+        if list_:
+            switches = [s.public() for s in steward.store.kill_switches()]
+            if as_json:
+                emit_json({"kill_switches": switches})
+            else:
+                for s in switches:
+                    typer.echo(f"{s['scope']}  by {s['operator']} at {s['engaged_at']}: {s['reason']}")
+                if not switches:
+                    typer.echo("no kill switch engaged")
+            return
+        if not (scope and operator and reason):
+            fail("kill needs --scope, --operator and --reason (or --list)")
+        switch = steward.kill(scope, operator, reason)
+        emit_json(switch.public()) if as_json else typer.echo(f"engaged {switch.scope} by {switch.operator}: {switch.reason}")
+
+    @app.command()
+    @friendly_errors
+    def release(
+        scope: Annotated[str, typer.Argument(help="The scope to release.")],
+        operator: Annotated[str, typer.Option(help="Who releases it.")],
+        reason: Annotated[str, typer.Option(help="Why.")],
+        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+    ) -> None:
+        """Release an engaged kill switch (an explicit, audited act)."""
+        released = open_steward(db, home=home).release(scope, operator, reason)
+        if as_json:
+            emit_json({"scope": scope, "released": released})
+        elif released:
+            typer.echo(f"released {scope}")
+        else:
+            fail(f"{scope} was not engaged")
+
+    @app.command()
+    @friendly_errors
+    def worker(
+        once: Annotated[bool, typer.Option(help="Drain the queue, then exit.")] = False,
+        concurrency: Annotated[int, typer.Option(min=1, max=32, help="Actions at once.")] = 1,
+        ws_endpoint: Annotated[str | None, typer.Option(help="Remote Playwright browser server.")] = None,
+        db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
+    ) -> None:
+        """Run a worker: claim queued requests and execute them in the browser."""
+        from executor.browser.playwright_driver import PlaywrightDriver
+        from executor.logs import configure_logging
+        from executor.worker import Worker
+
+        configure_logging()
+        steward = open_steward(db, catalog, policy, home, by="worker")
+
+        async def main() -> int:
+            driver = PlaywrightDriver(ws_endpoint=ws_endpoint)
+            await driver.start()
+            w = Worker(steward, driver, concurrency=concurrency)
+            try:
+                finished = await w.run(once=once)
+            finally:
+                await driver.close()
+            return len(finished)
+
+        try:
+            count = asyncio.run(main())
+        except KeyboardInterrupt:
+            count = 0
+        typer.echo(f"worker finished {count} request(s)", err=True)

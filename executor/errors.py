@@ -1,0 +1,134 @@
+"""Errors of the executor package.
+
+Hierarchy::
+
+    StewardError                       base; ``code`` is the stable API error code
+    ├── RequestError                   the caller's input is wrong (HTTP 4xx); never retryable
+    │   ├── NotFound                   no such request (404)
+    │   ├── IdempotencyConflict        same key, other parameters (409)
+    │   ├── InvalidState               the request is not in a state that allows this (409)
+    │   ├── ConfirmationMismatch       confirmation does not bind these parameters (422)
+    │   ├── SelfApproval               the approver is the requester (403)
+    │   └── Forbidden                  the caller may not do this (403)
+    ├── ExecutionError                 a browser run failed; ``retryable`` says if a retry may help
+    │   ├── TransientFault             timeouts, 5xx pages, network errors: retryable
+    │   ├── SessionLost                the login session ended mid-run: retryable after login
+    │   ├── LocatorError               missing or ambiguous locator: not retryable
+    │   ├── ExpectationFailed          an expect step did not hold: not retryable
+    │   ├── NavigationBlocked          the page tried to leave the allowed origins: not retryable
+    │   ├── LoginFailed                the target refused the credentials: not retryable
+    │   └── Halted                     a kill switch stopped the run: not retryable
+    └── FailClosed                     a guard could not be evaluated (audit, kill switch,
+                                       policy): nothing executes; retryable once it is fixed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConfirmationMismatch",
+    "ExecutionError",
+    "ExpectationFailed",
+    "FailClosed",
+    "Forbidden",
+    "Halted",
+    "IdempotencyConflict",
+    "InvalidState",
+    "LocatorError",
+    "LoginFailed",
+    "NavigationBlocked",
+    "NotFound",
+    "RequestError",
+    "SelfApproval",
+    "SessionLost",
+    "StewardError",
+    "TransientFault",
+]
+
+
+class StewardError(Exception):
+    """Base class: ``code`` for APIs, ``retryable`` for callers, ``details`` for context."""
+
+    code = "steward_error"
+    status = 500
+    retryable = False
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class RequestError(StewardError):
+    """The request or command is wrong; nothing was executed."""
+
+    code, status = "bad_request", 400
+
+
+class NotFound(RequestError):
+    code, status = "not_found", 404
+
+
+class IdempotencyConflict(RequestError):
+    code, status = "idempotency_conflict", 409
+
+
+class InvalidState(RequestError):
+    code, status = "invalid_state", 409
+
+
+class ConfirmationMismatch(RequestError):
+    code, status = "confirmation_mismatch", 422
+
+
+class SelfApproval(RequestError):
+    code, status = "self_approval", 403
+
+
+class Forbidden(RequestError):
+    code, status = "forbidden", 403
+
+
+class ExecutionError(StewardError):
+    """A browser run failed; ``step`` names where, when known."""
+
+    code = "execution_failed"
+
+    def __init__(self, message: str, *, step: str | None = None, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.step = step
+
+
+class TransientFault(ExecutionError):
+    code, retryable = "transient_fault", True
+
+
+class SessionLost(ExecutionError):
+    code, retryable = "session_lost", True
+
+
+class LocatorError(ExecutionError):
+    code = "locator_error"
+
+
+class ExpectationFailed(ExecutionError):
+    code = "expectation_failed"
+
+
+class NavigationBlocked(ExecutionError):
+    code = "navigation_blocked"
+
+
+class LoginFailed(ExecutionError):
+    code = "login_failed"
+
+
+class Halted(ExecutionError):
+    code = "halted"
+
+
+class FailClosed(StewardError):
+    """A safety guard could not be evaluated, so nothing runs."""
+
+    code, status, retryable = "fail_closed", 503, True

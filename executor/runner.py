@@ -1,0 +1,266 @@
+"""Run one request through the browser: preconditions, steps, commit, verification.
+
+The commit step is the line everything is organised around. Before it, every
+step boundary checks the kill switch and the lease, and transient faults are
+retried from the first step. ``commit.started`` is written durably before the
+commit step and ``commit.completed`` after it; from then on only verification
+runs, in a fresh page, and it decides between succeeded and unverified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from action_classes import Action, ExpectSpec, Step, Target, render_step
+from executor.browser.driver import ActionSession, BrowserDriver
+from executor.errors import ExecutionError, FailClosed, Halted, StewardError
+from executor.killswitch import halted_by
+from executor.redaction import scrub_text
+from executor.retry import RetryPolicy
+from executor.service import Steward
+from executor.states import RequestState
+from executor.store import RequestRecord
+
+__all__ = ["LeaseLost", "Runner"]
+
+log = structlog.get_logger("steward.runner")
+S = RequestState
+_VERIFY_TRIES = 3
+
+
+class LeaseLost(Exception):
+    """Another worker owns this request now; stop touching it."""
+
+
+@dataclass
+class _Run:
+    rec: RequestRecord
+    action: Action
+    target: Target
+    values: dict[str, dict[str, Any]]
+    deadline: float
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def extracted(self) -> dict[str, Any]:
+        return self.values["extracted"]
+
+
+class Runner:
+    """Executes claimed requests with one browser driver."""
+
+    def __init__(self, steward: Steward, driver: BrowserDriver, worker_id: str, *, lease_s: float = 30.0) -> None:
+        self.steward = steward
+        self.store = steward.store
+        self.driver = driver
+        self.worker_id = worker_id
+        self.actor = f"worker:{worker_id}"
+        self.lease_s = lease_s
+
+    # -- bookkeeping (database calls off the event loop) ------------------------
+
+    async def _record(self, run: _Run, events: list[tuple[str, dict[str, Any]]], **updates: Any) -> None:
+        await asyncio.to_thread(self.store.record, run.rec.id, events, self.actor, updates or None)
+
+    async def _finish(self, run: _Run, state: RequestState, reason: str, *,
+                      code: str | None = None, step: str | None = None, **extra: Any) -> RequestRecord:
+        reason = scrub_text(reason, run.secrets)
+        outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted),
+                   "evidence": run.evidence, **extra}
+        updates: dict[str, Any] = {"outcome": outcome}
+        if code:
+            updates.update(error_code=code, error_message=reason)
+        rec = await asyncio.to_thread(
+            self.store.transition, run.rec.id, state, actor=self.actor, reason=reason,
+            expect={S.EXECUTING, S.IN_DOUBT}, updates=updates,
+        )
+        log.info("request.finished", request_id=rec.id, action=rec.action, state=state.value, step=step)
+        return rec
+
+    async def _guard(self, run: _Run, where: str) -> None:
+        """Step boundary before the commit: kill switch, lease, time budget."""
+        switches = await asyncio.to_thread(self.store.kill_switches)  # FailClosed if unreadable
+        hit = halted_by(run.rec, switches)
+        if hit is not None:
+            raise Halted(f"kill switch {hit.scope} engaged by {hit.operator}: {hit.reason}", step=where)
+        if not await asyncio.to_thread(self.store.renew_lease, run.rec.id, self.worker_id, self.lease_s):
+            raise LeaseLost(run.rec.id)
+        if time.monotonic() > run.deadline:
+            raise ExecutionError(f"action timed out after {run.action.timeout_s:g} s before {where}", step=where)
+
+    async def _step(self, run: _Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
+        rendered = render_step(step, run.values)
+        value = await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
+        if step.extract is not None and step.extract.name:
+            run.extracted[step.extract.name] = value
+        await self._record(run, [("step.completed", {
+            "phase": phase, "index": index, "kind": step.kind, "description": step.describe(),
+        })])
+
+    async def _evidence(self, run: _Run, kind: str, label: str, data: bytes | None, media_type: str) -> None:
+        if not data:
+            return
+        ref = await asyncio.to_thread(self.steward.evidence.put, data, media_type=media_type)
+        item = {"kind": kind, "label": label, "sha256": ref.sha256, "size": ref.size, "media_type": media_type}
+        path = self.steward.evidence.path(ref.sha256)
+        if path is not None:
+            item["path"] = str(path)
+        run.evidence.append(item)
+        await self._record(run, [("evidence.stored", {k: v for k, v in item.items() if k != "path"})])
+
+    # -- the run --------------------------------------------------------------------
+
+    async def run(self, rec: RequestRecord) -> RequestRecord | None:
+        """Execute a claimed request to a terminal state (None if the lease was lost)."""
+        action = self.steward.catalog.action(rec.action)
+        target = self.steward.catalog.target_of(action)
+        run = _Run(rec, action, target, {"params": dict(rec.params or {}), "extracted": {}},
+                   deadline=time.monotonic() + action.timeout_s)
+        secret_params, _ = action.sensitive_params()
+        run.secrets = [str(rec.params[p]) for p in secret_params if rec.params and p in rec.params]
+        log.info("request.executing", request_id=rec.id, action=rec.action, attempt=rec.attempts)
+        try:
+            return await self._run(run)
+        except LeaseLost:
+            log.warning("lease.lost", request_id=rec.id)
+            return None
+
+    async def _run(self, run: _Run) -> RequestRecord:
+        policy = RetryPolicy.from_spec(run.action.retry)
+        secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
+        attempt = 0
+        while True:
+            attempt += 1
+            session: ActionSession | None = None
+            try:
+                await self._guard(run, "open session")
+                session = await self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+                await self._pre_commit(run, session)
+                if run.action.read_only:
+                    return await self._read_only(run, session)
+                return await self._commit_and_verify(run, session)
+            except (Halted, FailClosed) as exc:
+                step = getattr(exc, "step", None)
+                await self._close(run, session, "aborted")
+                return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=step)
+            except ExecutionError as exc:
+                await self._close(run, session, f"attempt {attempt} failed")
+                if policy.should_retry(exc, attempt):
+                    delay = policy.delay(attempt)
+                    await self._record(run, [("step.retry", {
+                        "attempt": attempt, "error": exc.code, "step": exc.step,
+                        "message": scrub_text(exc.message, run.secrets), "delay_s": delay,
+                    })])
+                    if exc.code == "session_lost" and hasattr(self.driver, "forget_login"):
+                        self.driver.forget_login(run.target)
+                    await asyncio.sleep(delay)
+                    continue
+                return await self._finish(run, S.FAILED, exc.message, code=exc.code, step=exc.step)
+            except LeaseLost:
+                await self._close(run, session, "lease lost")
+                raise
+            except StewardError as exc:
+                await self._close(run, session, "error")
+                return await self._finish(run, S.FAILED, exc.message, code=exc.code)
+
+    async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
+        if session is None:
+            return
+        try:
+            trace = await session.finish()
+        except Exception as exc:  # closing must never mask the real outcome
+            log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
+            return
+        await self._evidence(run, "trace", label, trace, "application/zip")
+
+    async def _pre_commit(self, run: _Run, session: ActionSession) -> None:
+        for phase, steps in (("precondition", run.action.preconditions), ("step", run.action.steps)):
+            for i, step in enumerate(steps):
+                await self._guard(run, f"{phase} {i}: {step.describe()}")
+                await self._step(run, session, phase, i, step)
+
+    async def _extract_all(self, run: _Run, session: ActionSession, specs: dict[str, Any]) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        for name, spec in specs.items():
+            step = render_step(Step(extract=spec.model_copy(update={"name": name})), run.values)
+            try:
+                run.extracted[name] = await session.run(step, timeout_ms=run.action.step_timeout_ms)
+            except ExecutionError as exc:
+                problems[name] = exc.message
+        return problems
+
+    async def _read_only(self, run: _Run, session: ActionSession) -> RequestRecord:
+        problems = await self._extract_all(run, session, run.action.extract)
+        await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
+        await self._evidence(run, "screenshot", "after read", await session.screenshot(), "image/png")
+        await self._close(run, session, "read")
+        if problems:
+            name, message = next(iter(problems.items()))
+            return await self._finish(run, S.FAILED, f"could not read {name}: {message}", code="extract_failed")
+        return await self._finish(run, S.SUCCEEDED, "values read")
+
+    async def _commit_and_verify(self, run: _Run, session: ActionSession) -> RequestRecord:
+        commit = run.action.commit
+        assert commit is not None
+        rendered = render_step(commit, run.values)
+        where = f"commit: {commit.describe()}"
+        await self._guard(run, where)
+        # The commit control must be unambiguous and ready before we mark the commit.
+        await session.run(Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled")),
+                          timeout_ms=run.action.step_timeout_ms)
+        await self._guard(run, where)
+        now = self.store.clock.now()
+        await self._record(run, [("commit.started", {"step": commit.describe()})], commit_started_at=now)
+        commit_error: ExecutionError | None = None
+        try:
+            await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
+        except ExecutionError as exc:
+            commit_error = exc
+        after = await self._extract_all(run, session, run.action.after_commit)
+        await self._record(run, [("commit.completed", {
+            "step": commit.describe(), "error": commit_error.code if commit_error else None,
+            "after_commit": {k: run.extracted.get(k) for k in run.action.after_commit}, "problems": after,
+        })], commit_done_at=self.store.clock.now())
+        await self._evidence(run, "screenshot", "after commit", await _safe_shot(session), "image/png")
+        return await self._verify(run, session, commit_error)
+
+    async def _verify(self, run: _Run, session: ActionSession, commit_error: ExecutionError | None) -> RequestRecord:
+        failure: ExecutionError | None = None
+        for attempt in range(1, _VERIFY_TRIES + 1):
+            failure = None
+            await session.fresh_page()
+            try:
+                for i, step in enumerate(run.action.verify):
+                    await self._step(run, session, "verify", i, step)
+                break
+            except ExecutionError as exc:
+                failure = exc
+                if attempt < _VERIFY_TRIES:
+                    await asyncio.sleep(0.5 * attempt)
+        await self._evidence(run, "screenshot", "after verification", await _safe_shot(session), "image/png")
+        problems = await self._extract_all(run, session, run.action.extract) if failure is None else {}
+        await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
+        await self._close(run, session, "committed")
+        if failure is None:
+            note = f" (the commit step reported {commit_error.code}, verification settled it)" if commit_error else ""
+            return await self._finish(run, S.SUCCEEDED, "verified" + note)
+        return await self._finish(
+            run, S.UNVERIFIED, f"committed, but verification did not confirm: {failure.message}",
+            code="unverified", step=failure.step, handoff="A person must check the back-office and settle this request.",
+        )
+
+
+async def _safe_shot(session: ActionSession) -> bytes | None:
+    try:
+        return await session.screenshot()
+    except Exception:
+        return None
+
+
+

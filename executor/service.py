@@ -1,0 +1,317 @@
+"""The Steward service: one facade over store, catalog, policy and audit.
+
+The CLI, the HTTP API, the worker and the demo all go through this class, so
+every path applies the same gates, writes the same audit events and enforces
+the same rules (approver != requester, confirmations bound to parameters).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from action_classes import Action, ActionClass, Catalog, load_catalog
+from audit import AuditLog, FileEvidenceStore, install_schema, open_engine
+from executor.clock import Clock, SystemClock
+from executor.config import Settings
+from executor.errors import ConfirmationMismatch, InvalidState, RequestError, SelfApproval
+from executor.handoff import handoff_packet
+from executor.intake import Submission, default_gates, new_request_id, params_hash
+from executor.killswitch import parse_scope
+from executor.models import Confirmation, SubmitRequest
+from executor.redaction import Redaction
+from executor.states import RequestState
+from executor.store import KillSwitch, RequestRecord, Store
+from executor.usage import BudgetUsage
+from policies import Policy, load_policy
+
+__all__ = ["Steward"]
+
+S = RequestState
+
+
+def _read_or_create_key(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+def _same_identity(a: str, b: str) -> bool:
+    def norm(x: str) -> str:
+        x = x.strip().lower()
+        return x.split(":", 1)[1] if ":" in x and x.split(":", 1)[0] in ("agent", "operator", "cli") else x
+
+    return norm(a) == norm(b)
+
+
+class Steward:
+    """Everything a Steward process does with requests."""
+
+    def __init__(self, settings: Settings, *, engine: Engine | None = None, clock: Clock | None = None,
+                 catalog: Catalog | None = None, policy: Policy | None = None, loaded_by: str = "system") -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = engine or open_engine(settings.db_url)
+        install_schema(self.engine)
+        self.audit = AuditLog(self.engine)
+        self.store = Store(self.engine, self.audit, self.clock)
+        self.store.install()
+        self.catalog = catalog or load_catalog(settings.catalog_dir)
+        self.policy = policy or load_policy(settings.policy_path, catalog=self.catalog)
+        self.evidence = FileEvidenceStore(settings.evidence_dir)
+        self.pii_key = _read_or_create_key(settings.key_dir / "pii.key")
+        self.usage = BudgetUsage(self.store, self.catalog)
+        self._record_versions(loaded_by)
+
+    # -- change control ------------------------------------------------------
+
+    def _record_versions(self, by: str) -> None:
+        """Write catalog/policy load events when their content hash changed."""
+        last: dict[str, str] = {}
+        for entry in self.audit.entries(types=["catalog.loaded", "policy.loaded"]):
+            last[entry.type] = str(entry.payload.get("version"))
+        events = []
+        if last.get("catalog.loaded") != self.catalog.version:
+            events.append(("catalog.loaded", {
+                "version": self.catalog.version, "by": by, "files": [Path(f).name for f in self.catalog.files],
+                "summary": f"{len(self.catalog.targets)} targets, {len(self.catalog.actions)} actions: "
+                           + ", ".join(sorted(self.catalog.actions)),
+                "previous": last.get("catalog.loaded"),
+            }))
+        if last.get("policy.loaded") != self.policy.version:
+            events.append(("policy.loaded", {
+                "version": self.policy.version, "by": by,
+                "summary": f"{len(self.policy.rules)} rules, {len(self.policy.limits)} limits: "
+                           + ", ".join(r.id for r in (*self.policy.rules, *self.policy.limits)),
+                "previous": last.get("policy.loaded"),
+            }))
+        if events:
+            self.store.record(None, events, f"system:{by}")
+
+    # -- helpers ----------------------------------------------------------------
+
+    def redaction(self, action: Action | None) -> Redaction:
+        """The redaction for an action's parameters."""
+        secret, pii = action.sensitive_params() if action else (set(), set())
+        return Redaction(secret, pii, self.pii_key)
+
+    def action_of(self, rec: RequestRecord) -> Action:
+        return self.catalog.action(rec.action)
+
+    def get(self, request_id: str) -> RequestRecord:
+        return self.store.get(request_id)
+
+    def handoff(self, rec: RequestRecord) -> dict[str, Any]:
+        """The packet an approver (or a human team, when forbidden) reads."""
+        action = self.catalog.actions.get(rec.action)
+        shown = Redaction(action.sensitive_params()[0] if action else set(), (), self.pii_key).params(rec.params)
+        packet = handoff_packet(rec.model_copy(update={"params": shown}),
+                                description=action.description if action else "")
+        return packet
+
+    # -- intake -------------------------------------------------------------------
+
+    def submit(self, body: SubmitRequest, requester: str) -> tuple[RequestRecord, bool]:
+        """Validate, decide and store a request; (record, created).
+
+        The same idempotency key with the same parameters returns the original
+        request (created=False); with other parameters it is an IdempotencyConflict.
+        """
+        requester = requester.strip()
+        if not requester or len(requester) > 200:
+            raise RequestError("requester must be 1 to 200 characters")
+        phash = params_hash(body.params)
+        if body.idempotency_key:
+            existing = self._idempotent(requester, body, phash)
+            if existing is not None:
+                return existing, False
+        sub = Submission(body=body, requester=requester, params_hash=phash)
+        for gate in default_gates(self.catalog, self.policy, self.usage, self.store.kill_switches):
+            gate(sub)
+            if sub.rejection:
+                break
+        try:
+            return self._store_submission(sub), True
+        except Exception as exc:
+            from sqlalchemy.exc import IntegrityError
+
+            if isinstance(exc, IntegrityError) and body.idempotency_key:
+                existing = self._idempotent(requester, body, phash)
+                if existing is not None:
+                    return existing, False
+            raise
+
+    def _idempotent(self, requester: str, body: SubmitRequest, phash: str) -> RequestRecord | None:
+        from executor.errors import IdempotencyConflict
+
+        assert body.idempotency_key
+        existing = self.store.find_idempotent(requester, body.idempotency_key)
+        if existing is None:
+            return None
+        if existing.params_hash != phash or existing.action != body.action:
+            raise IdempotencyConflict(
+                f"idempotency key {body.idempotency_key!r} was used for request {existing.id} with other parameters",
+                details={"request_id": existing.id},
+            )
+        return existing
+
+    def _store_submission(self, sub: Submission) -> RequestRecord:
+        action, body, now = sub.action, sub.body, self.clock.now()
+        red = self.redaction(action)
+        received = {
+            "action": body.action[:64], "target": action.target if action else None,
+            "params": red.params(sub.params) if sub.params is not None else None,
+            "params_hash": sub.params_hash, "requester": sub.requester,
+            "idempotency_key": body.idempotency_key, "context": body.context.model_dump(exclude_none=True),
+            "catalog_version": self.catalog.version,
+        }
+        events: list[tuple[str, dict[str, Any]]] = [("request.received", received)]
+        values: dict[str, Any] = {
+            "id": new_request_id(), "action": body.action[:64], "requester": sub.requester,
+            "idempotency_key": body.idempotency_key, "params": sub.params, "params_hash": sub.params_hash,
+            "context": body.context.model_dump(mode="json", exclude_none=True),
+            "target": action.target if action else None, "category": action.category if action else None,
+            "catalog_version": self.catalog.version, "policy_version": self.policy.version,
+        }
+        if sub.decision is not None:
+            decision = sub.decision.model_dump(mode="json")
+            values.update(action_class=sub.decision.action_class.value, decision=decision)
+            events.append(("policy.decided", {
+                "class": decision["class"], "default_class": decision["default_class"],
+                "rules": decision["rules"], "limits": decision["limits"],
+                "policy_version": decision["policy_version"], "explanation": decision["explanation"],
+            }))
+        if sub.rejection:
+            code, message, details = sub.rejection
+            values.update(state=S.REJECTED.value, error_code=code, error_message=message,
+                          outcome={"details": details} if details else None)
+            events.append(("request.rejected", {"from": "received", "to": "rejected", "reason": message, "code": code}))
+            return self.store.create(values, events, f"agent:{sub.requester}")
+        assert action is not None and sub.decision is not None
+        cls = sub.decision.action_class
+        if cls == ActionClass.HUMAN_APPROVED:
+            state, expires = S.AWAITING_APPROVAL, now + action.approval_ttl_s
+        elif cls == ActionClass.CUSTOMER_CONFIRMED and body.confirmation is None:
+            state, expires = S.AWAITING_CONFIRMATION, now + action.confirmation_ttl_s
+        else:
+            state, expires = S.QUEUED, None
+        if body.confirmation is not None:
+            conf = self._confirmation_record(body.confirmation)
+            values["confirmation"] = conf
+            events.append(("confirmation.attached", conf))
+        values.update(state=state.value, expires_at=expires)
+        events.append((f"request.{state.value}", {"from": "received", "to": state.value,
+                                                   "reason": sub.decision.explanation}))
+        return self.store.create(values, events, f"agent:{sub.requester}")
+
+    def _confirmation_record(self, conf: Confirmation) -> dict[str, Any]:
+        from executor.clock import iso
+
+        at = conf.confirmed_at.timestamp() if conf.confirmed_at else self.clock.now()
+        if at > self.clock.now() + 120:
+            raise RequestError("confirmed_at is in the future")
+        return {"channel": conf.channel, "quote": conf.quote, "reference": conf.reference,
+                "confirmed_at": iso(at), "params_hash": conf.params_hash}
+
+    # -- people's decisions -----------------------------------------------------------
+
+    def confirm(self, request_id: str, confirmation: Confirmation, actor: str) -> RequestRecord:
+        """Attach the customer's confirmation; it must bind the request's parameters."""
+        conf = self._confirmation_record(confirmation)
+
+        def check(rec: RequestRecord) -> None:
+            if rec.params_hash != confirmation.params_hash:
+                raise ConfirmationMismatch(
+                    "the confirmation was given for other parameters (params_hash differs)",
+                    details={"expected": rec.params_hash, "got": confirmation.params_hash},
+                )
+
+        return self.store.transition(
+            request_id, S.QUEUED, actor=actor, reason="customer confirmed",
+            expect={S.AWAITING_CONFIRMATION}, updates={"confirmation": conf, "expires_at": None},
+            events=[("confirmation.attached", conf)], check=check,
+        )
+
+    def approve(self, request_id: str, operator: str, note: str = "") -> RequestRecord:
+        """An operator approves; never the requester."""
+        return self._decide(request_id, operator, note, approve=True)
+
+    def reject(self, request_id: str, operator: str, reason: str) -> RequestRecord:
+        """An operator denies the request; it never runs."""
+        if not reason.strip():
+            raise RequestError("a rejection needs a reason")
+        return self._decide(request_id, operator, reason, approve=False)
+
+    def _decide(self, request_id: str, operator: str, note: str, *, approve: bool) -> RequestRecord:
+        from executor.clock import iso
+
+        operator = operator.strip()
+        if not operator:
+            raise RequestError("an operator name is required")
+
+        def check(rec: RequestRecord) -> None:
+            if _same_identity(rec.requester, operator):
+                raise SelfApproval(f"{operator} submitted request {request_id} and cannot decide on it")
+
+        approval = {"operator": operator, "decision": "approved" if approve else "denied",
+                    "note": note[:2000], "at": iso(self.clock.now())}
+        event = ("approval.granted" if approve else "approval.denied",
+                 {"operator": operator, "note": note[:2000], "requester": None})
+        target = S.QUEUED if approve else S.DENIED
+        rec = self.store.transition(
+            request_id, target, actor=f"operator:{operator}",
+            reason=f"{'approved' if approve else 'denied'} by {operator}" + (f": {note[:200]}" if note else ""),
+            expect={S.AWAITING_APPROVAL}, updates={"approval": approval, "expires_at": None},
+            events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})], check=check,
+        )
+        return rec
+
+    def cancel(self, request_id: str, actor: str, reason: str = "") -> RequestRecord:
+        """Cancel before execution only."""
+        try:
+            return self.store.transition(
+                request_id, S.CANCELLED, actor=actor, reason=reason or "cancelled",
+                expect={S.AWAITING_APPROVAL, S.AWAITING_CONFIRMATION, S.QUEUED},
+            )
+        except InvalidState as exc:
+            raise InvalidState(f"{exc.message} (cancel works only before execution)", details=exc.details) from exc
+
+    def expire_due(self) -> list[RequestRecord]:
+        """Move requests whose confirmation or approval time ran out to expired."""
+        done = []
+        for rec in self.store.due_expiry():
+            try:
+                done.append(self.store.transition(
+                    rec.id, S.EXPIRED, actor="system:expiry",
+                    reason=f"no {'approval' if rec.state == S.AWAITING_APPROVAL else 'confirmation'} in time",
+                    expect={S.AWAITING_APPROVAL, S.AWAITING_CONFIRMATION},
+                ))
+            except InvalidState:
+                continue  # decided meanwhile
+        return done
+
+    # -- kill switch --------------------------------------------------------------------
+
+    def kill(self, scope: str, operator: str, reason: str) -> KillSwitch:
+        """Engage a halt: immediate, durable, audited."""
+        if not operator.strip() or not reason.strip():
+            raise RequestError("engaging the kill switch needs an operator and a reason")
+        return self.store.engage(parse_scope(scope), operator.strip(), reason.strip())
+
+    def release(self, scope: str, operator: str, reason: str) -> bool:
+        """Release a halt explicitly; False if it was not engaged."""
+        if not operator.strip() or not reason.strip():
+            raise RequestError("releasing the kill switch needs an operator and a reason")
+        return self.store.release(parse_scope(scope), operator.strip(), reason.strip())
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,93 @@
+"""The stored view of a request, as the rest of the executor reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from executor.clock import iso
+from executor.states import TERMINAL, RequestState
+
+__all__ = ["KillSwitch", "RequestRecord"]
+
+
+class RequestRecord(BaseModel):
+    """One row of ``steward_requests``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    action: str
+    target: str | None
+    category: str | None
+    requester: str
+    idempotency_key: str | None
+    params: dict[str, Any] | None
+    params_hash: str | None
+    context: dict[str, Any]
+    state: RequestState
+    action_class: str | None
+    decision: dict[str, Any] | None
+    confirmation: dict[str, Any] | None
+    approval: dict[str, Any] | None
+    outcome: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    catalog_version: str | None
+    policy_version: str | None
+    created_at: float
+    updated_at: float
+    expires_at: float | None
+    queued_at: float | None
+    lease_owner: str | None
+    lease_expires_at: float | None
+    attempts: int
+    commit_started_at: float | None
+    commit_done_at: float | None
+
+    @property
+    def terminal(self) -> bool:
+        """True once the request can never change again."""
+        return self.state in TERMINAL
+
+    def public(self) -> dict[str, Any]:
+        """The fields shown to agents, operators and the CLI."""
+        outcome = self.outcome or {}
+        return {
+            "id": self.id,
+            "action": self.action,
+            "target": self.target,
+            "requester": self.requester,
+            "idempotency_key": self.idempotency_key,
+            "params": self.params,
+            "params_hash": self.params_hash,
+            "context": self.context,
+            "state": self.state.value,
+            "class": self.action_class,
+            "decision": self.decision,
+            "confirmation": self.confirmation,
+            "approval": self.approval,
+            "outcome": outcome or None,
+            "extracted": outcome.get("extracted", {}),
+            "evidence": outcome.get("evidence", []),
+            "error": {"code": self.error_code, "message": self.error_message} if self.error_code else None,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "expires_at": iso(self.expires_at),
+            "terminal": self.terminal,
+        }
+
+
+class KillSwitch(BaseModel):
+    """An engaged halt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scope: str
+    operator: str
+    reason: str
+    engaged_at: float
+
+    def public(self) -> dict[str, Any]:
+        return {"scope": self.scope, "operator": self.operator, "reason": self.reason, "engaged_at": iso(self.engaged_at)}

@@ -1,0 +1,295 @@
+"""Durable request state, with every change and its audit event in one transaction.
+
+A transition reads the row under a lock (SQLite: the BEGIN IMMEDIATE write
+transaction that ``audit.open_engine`` configures; PostgreSQL: ``FOR UPDATE``),
+checks the lifecycle allows it, updates the row and appends the audit event
+before committing. If the audit append fails the whole transaction rolls back:
+the state does not move without its record (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from audit import AuditLog
+from executor.clock import Clock, SystemClock
+from executor.errors import FailClosed, InvalidState, NotFound
+from executor.states import TERMINAL, RequestState, can_move
+from executor.store.records import KillSwitch, RequestRecord
+from executor.store.tables import kill_switches, metadata, requests
+
+__all__ = ["Event", "Store"]
+
+Event = tuple[str, dict[str, Any]]
+T = TypeVar("T")
+
+
+class Store:
+    """Requests, kill switches and their audit events."""
+
+    def __init__(self, engine: Engine, audit: AuditLog, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.audit = audit
+        self.clock = clock or SystemClock()
+        self._pg = engine.dialect.name == "postgresql"
+
+    def install(self) -> None:
+        """Create the executor's tables (idempotent)."""
+        metadata.create_all(self.engine, checkfirst=True)
+
+    # -- transactions ---------------------------------------------------------
+
+    def _tx(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction; audit failures fail closed."""
+        try:
+            with self.engine.begin() as conn:
+                return work(conn)
+        except (InvalidState, NotFound, IntegrityError):
+            raise
+        except FailClosed:
+            raise
+        except Exception as exc:
+            if _is_audit_error(exc):
+                raise FailClosed(f"audit log write failed, nothing changed: {exc}") from exc
+            raise
+
+    def _append(self, conn: Connection, events: Iterable[Event], request_id: str | None, actor: str) -> None:
+        for event_type, payload in events:
+            try:
+                self.audit.append(event_type, action_id=request_id, actor=actor, payload=payload, conn=conn)
+            except Exception as exc:
+                raise FailClosed(f"audit log write failed, nothing changed: {exc}") from exc
+
+    def _row(self, conn: Connection, request_id: str, *, lock: bool) -> RequestRecord:
+        query = select(requests).where(requests.c.id == request_id)
+        if lock and self._pg:
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"no request {request_id!r}")
+        return RequestRecord.model_validate(dict(row))
+
+    # -- requests -------------------------------------------------------------
+
+    def create(self, values: Mapping[str, Any], events: list[Event], actor: str) -> RequestRecord:
+        """Insert a request and its first events atomically."""
+        now = self.clock.now()
+        row = {"attempts": 0, "created_at": now, "updated_at": now, **values}
+        if row.get("state") == RequestState.QUEUED:
+            row.setdefault("queued_at", now)
+
+        def work(conn: Connection) -> RequestRecord:
+            conn.execute(insert(requests).values(**row))
+            self._append(conn, events, row["id"], actor)
+            return self._row(conn, row["id"], lock=False)
+
+        return self._tx(work)
+
+    def get(self, request_id: str) -> RequestRecord:
+        """The request, or NotFound."""
+        with self.engine.connect() as conn:
+            return self._row(conn, request_id, lock=False)
+
+    def find_idempotent(self, requester: str, key: str) -> RequestRecord | None:
+        """The request submitted earlier by ``requester`` under ``key``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(requests).where(requests.c.requester == requester, requests.c.idempotency_key == key)
+            ).mappings().first()
+        return RequestRecord.model_validate(dict(row)) if row else None
+
+    def list(self, *, states: Iterable[RequestState] | None = None, limit: int = 100,
+             requester: str | None = None) -> list[RequestRecord]:
+        """Newest first, optionally filtered."""
+        query = select(requests).order_by(requests.c.created_at.desc()).limit(limit)
+        if states is not None:
+            query = query.where(requests.c.state.in_([s.value for s in states]))
+        if requester is not None:
+            query = query.where(requests.c.requester == requester)
+        with self.engine.connect() as conn:
+            return [RequestRecord.model_validate(dict(r)) for r in conn.execute(query).mappings()]
+
+    def since(self, since: float, *, states: Iterable[RequestState],
+              requester: str | None = None) -> list[RequestRecord]:
+        """Requests created at or after ``since`` in ``states`` (budget windows)."""
+        query = select(requests).where(
+            requests.c.created_at >= since, requests.c.state.in_([s.value for s in states])
+        )
+        if requester is not None:
+            query = query.where(requests.c.requester == requester)
+        with self.engine.connect() as conn:
+            return [RequestRecord.model_validate(dict(r)) for r in conn.execute(query).mappings()]
+
+    def transition(
+        self,
+        request_id: str,
+        to: RequestState,
+        *,
+        actor: str,
+        reason: str = "",
+        expect: Iterable[RequestState] | None = None,
+        updates: Mapping[str, Any] | None = None,
+        events: list[Event] | None = None,
+        check: Callable[[RequestRecord], None] | None = None,
+    ) -> RequestRecord:
+        """Move a request to ``to`` with its audit events; InvalidState if it may not move.
+
+        ``events`` are appended before the state event; ``check`` may raise to
+        refuse the move after the row is locked (e.g. approver == requester).
+        """
+        allowed = set(expect) if expect is not None else None
+
+        def work(conn: Connection) -> RequestRecord:
+            rec = self._row(conn, request_id, lock=True)
+            if (allowed is not None and rec.state not in allowed) or not can_move(rec.state, to):
+                raise InvalidState(
+                    f"request {request_id} is {rec.state.value}; it cannot become {to.value}",
+                    details={"state": rec.state.value},
+                )
+            if check is not None:
+                check(rec)
+            now = self.clock.now()
+            values: dict[str, Any] = {"state": to.value, "updated_at": now, **(updates or {})}
+            if to == RequestState.QUEUED:
+                values.setdefault("queued_at", now)
+            if to in TERMINAL or to == RequestState.QUEUED:
+                values.setdefault("lease_owner", None)
+                values.setdefault("lease_expires_at", None)
+            conn.execute(update(requests).where(requests.c.id == request_id).values(**values))
+            state_event = (f"request.{to.value}", {"from": rec.state.value, "to": to.value, "reason": reason})
+            self._append(conn, [*(events or []), state_event], request_id, actor)
+            return self._row(conn, request_id, lock=False)
+
+        return self._tx(work)
+
+    def record(self, request_id: str | None, events: list[Event], actor: str,
+               updates: Mapping[str, Any] | None = None) -> None:
+        """Append events (and optional row updates) without a state change."""
+
+        def work(conn: Connection) -> None:
+            if updates and request_id:
+                conn.execute(update(requests).where(requests.c.id == request_id).values(**updates))
+            self._append(conn, events, request_id, actor)
+
+        self._tx(work)
+
+    # -- the queue --------------------------------------------------------------
+
+    def claim_next(self, worker: str, lease_s: float,
+                   is_halted: Callable[[RequestRecord, list[KillSwitch]], str | None]) -> RequestRecord | None:
+        """Move the oldest runnable queued request to executing under a lease.
+
+        Queued requests in the scope of an engaged kill switch are skipped (they
+        wait). PostgreSQL uses FOR UPDATE SKIP LOCKED so workers never collide.
+        """
+
+        def work(conn: Connection) -> RequestRecord | None:
+            switches = self._switches(conn)
+            query = (
+                select(requests).where(requests.c.state == RequestState.QUEUED.value)
+                .order_by(requests.c.queued_at, requests.c.id).limit(25)
+            )
+            if self._pg:
+                query = query.with_for_update(skip_locked=True)
+            for row in conn.execute(query).mappings().all():
+                rec = RequestRecord.model_validate(dict(row))
+                if is_halted(rec, switches):
+                    continue
+                now = self.clock.now()
+                conn.execute(update(requests).where(requests.c.id == rec.id).values(
+                    state=RequestState.EXECUTING.value, updated_at=now, lease_owner=worker,
+                    lease_expires_at=now + lease_s, attempts=rec.attempts + 1,
+                ))
+                self._append(conn, [("request.executing", {
+                    "from": "queued", "to": "executing", "reason": "claimed by worker",
+                    "worker": worker, "attempt": rec.attempts + 1,
+                })], rec.id, f"worker:{worker}")
+                return self._row(conn, rec.id, lock=False)
+            return None
+
+        return self._tx(work)
+
+    def renew_lease(self, request_id: str, worker: str, lease_s: float) -> bool:
+        """Extend the lease; False when this worker no longer holds it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(requests).where(
+                requests.c.id == request_id, requests.c.lease_owner == worker,
+                requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
+            ).values(lease_expires_at=self.clock.now() + lease_s))
+            return bool(result.rowcount)
+
+    def expired_leases(self) -> list[RequestRecord]:
+        """Executing or in-doubt requests whose worker stopped renewing."""
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(requests).where(
+                requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
+                requests.c.lease_expires_at < now,
+            )).mappings().all()
+        return [RequestRecord.model_validate(dict(r)) for r in rows]
+
+    def take_lease(self, request_id: str, worker: str, lease_s: float, expired_before: float) -> bool:
+        """Take over an expired lease (for recovery); False if someone else did."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(requests).where(
+                requests.c.id == request_id,
+                requests.c.lease_expires_at < expired_before,
+            ).values(lease_owner=worker, lease_expires_at=self.clock.now() + lease_s))
+            return bool(result.rowcount)
+
+    def due_expiry(self) -> list[RequestRecord]:
+        """Requests waiting for a person whose time ran out."""
+        now = self.clock.now()
+        waiting = [RequestState.AWAITING_APPROVAL.value, RequestState.AWAITING_CONFIRMATION.value]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(requests).where(
+                requests.c.state.in_(waiting), requests.c.expires_at < now,
+            )).mappings().all()
+        return [RequestRecord.model_validate(dict(r)) for r in rows]
+
+    # -- kill switches ------------------------------------------------------------
+
+    def _switches(self, conn: Connection) -> list[KillSwitch]:
+        rows = conn.execute(select(kill_switches).order_by(kill_switches.c.engaged_at)).mappings()
+        return [KillSwitch.model_validate(dict(r)) for r in rows]
+
+    def kill_switches(self) -> list[KillSwitch]:
+        """Every engaged halt; raises FailClosed when the state cannot be read."""
+        try:
+            with self.engine.connect() as conn:
+                return self._switches(conn)
+        except Exception as exc:
+            raise FailClosed(f"kill switch state cannot be read: {exc}") from exc
+
+    def engage(self, scope: str, operator: str, reason: str) -> KillSwitch:
+        """Engage (or re-assert) a halt; durable and audited."""
+        now = self.clock.now()
+
+        def work(conn: Connection) -> KillSwitch:
+            conn.execute(delete(kill_switches).where(kill_switches.c.scope == scope))
+            conn.execute(insert(kill_switches).values(scope=scope, operator=operator, reason=reason, engaged_at=now))
+            self._append(conn, [("killswitch.engaged", {"scope": scope, "operator": operator, "reason": reason})],
+                         None, f"operator:{operator}")
+            return KillSwitch(scope=scope, operator=operator, reason=reason, engaged_at=now)
+
+        return self._tx(work)
+
+    def release(self, scope: str, operator: str, reason: str) -> bool:
+        """Release a halt; False when that scope was not engaged."""
+
+        def work(conn: Connection) -> bool:
+            gone = conn.execute(delete(kill_switches).where(kill_switches.c.scope == scope)).rowcount
+            if gone:
+                self._append(conn, [("killswitch.released", {"scope": scope, "operator": operator, "reason": reason})],
+                             None, f"operator:{operator}")
+            return bool(gone)
+
+        return self._tx(work)
+
+
+def _is_audit_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("audit")

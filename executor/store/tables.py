@@ -1,0 +1,69 @@
+"""Tables of the executor: requests and kill switches.
+
+Times are epoch seconds (float) so ordering and lease arithmetic are the same
+on SQLite and PostgreSQL. JSON columns hold the request's parameters, context,
+decision, confirmation, approval and outcome.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = ["kill_switches", "metadata", "requests"]
+
+metadata = MetaData()
+
+requests = Table(
+    "steward_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(64), nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("requester", String(200), nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("params", JSON, nullable=True),
+    Column("params_hash", String(64), nullable=True),
+    Column("context", JSON, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("action_class", String(32), nullable=True),
+    Column("decision", JSON, nullable=True),
+    Column("confirmation", JSON, nullable=True),
+    Column("approval", JSON, nullable=True),
+    Column("outcome", JSON, nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("catalog_version", String(64), nullable=True),
+    Column("policy_version", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("queued_at", Float, nullable=True),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("commit_started_at", Float, nullable=True),
+    Column("commit_done_at", Float, nullable=True),
+    UniqueConstraint("requester", "idempotency_key", name="uq_steward_requests_idempotency"),
+)
+Index("ix_steward_requests_state_queued", requests.c.state, requests.c.queued_at)
+
+kill_switches = Table(
+    "steward_kill_switches",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("operator", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("engaged_at", Float, nullable=False),
+)

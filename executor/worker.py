@@ -1,0 +1,104 @@
+"""The worker loop: claim, run, repeat; shut down by notify, drain, wait.
+
+Running jobs live in a dict by request id. The loop races "a job finished"
+against "time to poll" and "stop", so it never sleeps through either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+
+import structlog
+
+from executor.browser.driver import BrowserDriver
+from executor.killswitch import halted_by
+from executor.runner import Runner
+from executor.service import Steward
+from executor.store import RequestRecord
+
+__all__ = ["Worker"]
+
+log = structlog.get_logger("steward.worker")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Worker:
+    """Claims queued requests and runs up to ``concurrency`` at once."""
+
+    def __init__(self, steward: Steward, driver: BrowserDriver, *, concurrency: int = 1,
+                 poll_s: float = 0.2, lease_s: float = 30.0, worker_id: str | None = None) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.steward = steward
+        self.driver = driver
+        self.concurrency = concurrency
+        self.poll_s = poll_s
+        self.lease_s = lease_s
+        self.worker_id = worker_id or default_worker_id()
+        self.runner = Runner(steward, driver, self.worker_id, lease_s=lease_s)
+        self.running: dict[str, asyncio.Task[RequestRecord | None]] = {}
+        self.finished: list[RequestRecord] = []
+        self._stop = asyncio.Event()
+        self._last_sweep = 0.0
+
+    def stop(self) -> None:
+        """Notify: claim nothing new; running jobs finish."""
+        self._stop.set()
+
+    async def _claim(self) -> RequestRecord | None:
+        return await asyncio.to_thread(self.steward.store.claim_next, self.worker_id, self.lease_s, halted_by)
+
+    async def _sweep(self) -> None:
+        """Housekeeping every few seconds: expire stale confirmations and approvals."""
+        if time.monotonic() - self._last_sweep < 2.0:
+            return
+        self._last_sweep = time.monotonic()
+        for rec in await asyncio.to_thread(self.steward.expire_due):
+            log.info("request.expired", request_id=rec.id)
+
+    async def run(self, *, once: bool = False, grace_s: float = 60.0) -> list[RequestRecord]:
+        """Loop until stopped (or, with ``once``, until the queue is empty)."""
+        log.info("worker.started", worker=self.worker_id, concurrency=self.concurrency)
+        try:
+            while not self._stop.is_set():
+                await self._sweep()
+                while len(self.running) < self.concurrency and (rec := await self._claim()) is not None:
+                    self.running[rec.id] = asyncio.create_task(self.runner.run(rec), name=rec.id)
+                if once and not self.running:
+                    break
+                stop_wait = asyncio.create_task(self._stop.wait())
+                done, _ = await asyncio.wait([*self.running.values(), stop_wait], timeout=self.poll_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                stop_wait.cancel()
+                self._reap(done)
+        finally:
+            await self._drain(grace_s)
+        log.info("worker.stopped", worker=self.worker_id, finished=len(self.finished))
+        return self.finished
+
+    def _reap(self, done: set[asyncio.Task[object]] | set[asyncio.Task[RequestRecord | None]]) -> None:
+        for request_id, task in list(self.running.items()):
+            if task in done or task.done():
+                del self.running[request_id]
+                if task.cancelled():
+                    continue
+                exc = task.exception()
+                if exc is not None:
+                    log.error("request.crashed", request_id=request_id, error=f"{type(exc).__name__}: {exc}"[:300])
+                elif (result := task.result()) is not None:
+                    self.finished.append(result)
+
+    async def _drain(self, grace_s: float) -> None:
+        """Wait for running jobs up to ``grace_s``; then cancel (leases expire, recovery settles them)."""
+        if not self.running:
+            return
+        done, pending = await asyncio.wait(list(self.running.values()), timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        self._reap(done | pending)
