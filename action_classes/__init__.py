@@ -13,6 +13,7 @@ from action_classes.locators import Locator
 from action_classes.models import Action, Catalog, RetrySpec, SessionCheck, Target
 from action_classes.origins import normalize_origin, origin_of
 from action_classes.params import ParamSpec, coerce_text_params, validate_params
+from action_classes.rendering import render_step
 from action_classes.steps import (
     STEP_KINDS,
     ActSpec,
@@ -25,7 +26,6 @@ from action_classes.steps import (
     WaitForSpec,
 )
 from action_classes.taxonomy import ActionClass, strictest
-from action_classes.rendering import render_step
 from action_classes.templates import render
 
 __all__ = [

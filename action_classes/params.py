@@ -34,8 +34,8 @@ class ParamSpec(StrictModel):
     pattern: str | None = None
     format: Literal["email"] | None = None
     enum: list[str | int] | None = None
-    minLength: int | None = Field(None, ge=0)  # noqa: N815 - JSON-Schema spelling
-    maxLength: int | None = Field(None, ge=1, le=MAX_STRING_LENGTH)  # noqa: N815
+    minLength: int | None = Field(None, ge=0)
+    maxLength: int | None = Field(None, ge=1, le=MAX_STRING_LENGTH)
     minimum: int | float | None = None
     maximum: int | float | None = None
     secret: bool = Field(False, description="Value is redacted from logs, audit and evidence.")

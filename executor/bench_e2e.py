@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from executor.config import Settings, normalize_db_url
-from executor.models import SubmitRequest
+from executor.models import RequestContext, SubmitRequest
 from executor.service import Steward
 
 __all__ = ["run_e2e_bench"]
@@ -32,7 +32,8 @@ async def _measure(steward: Steward, runs: int, concurrency: int, say: Callable[
     try:
         for i in range(runs + 1):  # the first run warms the login session and is not counted
             body = SubmitRequest(action="issue_credit", params={
-                "account_id": f"ACC-{(i % 50) + 1:06d}", "amount_cents": 100 + i, "reason": f"bench run {i}"})
+                "account_id": f"ACC-{(i % 50) + 1:06d}", "amount_cents": 100 + i, "reason": f"bench run {i}"},
+                context=RequestContext(account_tier="pro", agent_confidence=0.9))
             t0 = time.perf_counter()
             rec, _ = await asyncio.to_thread(steward.submit, body, "bench-agent")
             while not rec.terminal:

@@ -80,7 +80,7 @@ async def _until(steward: Steward, request_id: str, states: set[RequestState], t
 def _credit(amount: int, account: str, reason: str, **ctx: Any) -> SubmitRequest:
     return SubmitRequest(action="issue_credit",
                          params={"account_id": account, "amount_cents": amount, "reason": reason},
-                         context=RequestContext(**ctx))
+                         context=RequestContext(**{"account_tier": "pro", "agent_confidence": 0.92, **ctx}))
 
 
 async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) -> list[DemoRow]:
@@ -102,18 +102,19 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
 
     # 1. autonomous
     say("1. A small goodwill credit ($15.00): policy lets it run autonomously")
-    before = db.count_credits("ACC-000001")
-    rec = await submit(_credit(1500, "ACC-000001", "Late delivery goodwill", customer_goal="Compensation for a late parcel"))
+    before = db.count_credits("ACC-000002")
+    rec = await submit(_credit(1500, "ACC-000002", "Late delivery goodwill", customer_goal="Compensation for a late parcel"))
     rec = await _until(steward, rec.id, terminal)
-    credits = db.credits("ACC-000001")
+    credits = db.credits("ACC-000002")
     ok = len(credits) == before + 1 and credits[0].amount_cents == 1500
-    row("small credit", rec, "succeeded", f"ACC-000001 has a new $15.00 credit: {ok}", ok)
+    row("small credit", rec, "succeeded", f"ACC-000002 has a new $15.00 credit: {ok}", ok)
 
     # 2. customer_confirmed
     say("2. A contact email change: needs the customer's confirmation first")
     new_email = "grace.hopper+billing@example.org"
-    body = SubmitRequest(action="update_contact_email", params={"account_id": "ACC-000002", "new_email": new_email},
-                         context=RequestContext(customer_goal="Send invoices to my new address"))
+    body = SubmitRequest(action="update_contact_email", params={"account_id": "ACC-000003", "new_email": new_email},
+                         context=RequestContext(customer_goal="Send invoices to my new address",
+                                                account_tier="pro", agent_confidence=0.9))
     rec = await submit(body)
     say('   customer says in chat: "Yes, please change it to grace.hopper+billing@example.org"')
     conf = Confirmation(channel="chat", quote="Yes, please change it to grace.hopper+billing@example.org",
@@ -121,14 +122,14 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
     rec = await asyncio.to_thread(steward.confirm, rec.id, conf, f"agent:{AGENT}")
     say(f"   confirmation bound to params {rec.params_hash[:12] if rec.params_hash else ''}…: {rec.state.value}")
     rec = await _until(steward, rec.id, terminal)
-    account = db.account("ACC-000002")
+    account = db.account("ACC-000003")
     ok = account is not None and account.email == new_email
-    row("email change", rec, "succeeded", f"ACC-000002 email is {account.email if account else '?'}", ok)
+    row("email change", rec, "succeeded", f"ACC-000003 email is {account.email if account else '?'}", ok)
 
     # 3. human_approved
     say("3. A $200.00 credit: needs a human operator's approval")
-    before = db.count_credits("ACC-000003")
-    rec = await submit(_credit(20000, "ACC-000003", "Billing error refund", customer_goal="Refund a double charge"))
+    before = db.count_credits("ACC-000006")
+    rec = await submit(_credit(20000, "ACC-000006", "Billing error refund", customer_goal="Refund a double charge"))
     packet = steward.handoff(rec)
     say(f"   handoff packet: goal={packet['goal']!r}, why={[w['rule'] for w in packet['why']]}")
     try:
@@ -139,17 +140,17 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
     rec = await asyncio.to_thread(steward.approve, rec.id, OPERATOR, "Double charge confirmed in the ledger")
     say(f"   approved by {OPERATOR}: {rec.state.value}")
     rec = await _until(steward, rec.id, terminal)
-    ok = db.count_credits("ACC-000003") == before + 1
-    row("large credit", rec, "succeeded", f"ACC-000003 has a new $200.00 credit: {ok}", ok)
+    ok = db.count_credits("ACC-000006") == before + 1
+    row("large credit", rec, "succeeded", f"ACC-000006 has a new $200.00 credit: {ok}", ok)
 
     # 4. forbidden
     say("4. A $750.00 credit: forbidden by policy, handed to a human team")
-    before = db.count_credits("ACC-000004")
-    rec = await submit(_credit(75000, "ACC-000004", "Contract dispute", customer_goal="Large refund"))
+    before = db.count_credits("ACC-000008")
+    rec = await submit(_credit(75000, "ACC-000008", "Contract dispute", customer_goal="Large refund"))
     packet = steward.handoff(rec)
     say(f"   handoff: {packet['if_nobody_decides']}")
-    ok = db.count_credits("ACC-000004") == before
-    row("huge credit", rec, "rejected", f"ACC-000004 unchanged: {ok}", ok)
+    ok = db.count_credits("ACC-000008") == before
+    row("huge credit", rec, "rejected", f"ACC-000008 unchanged: {ok}", ok)
 
     # 5. kill switch mid-execution
     say("5. Kill switch while an action is executing")

@@ -33,13 +33,22 @@ def handoff_packet(rec: RequestRecord, *, description: str = "",
         "action": {"name": rec.action, "target": rec.target, "description": description},
         "params": rec.params,
         "class": rec.action_class,
-        "why": [
-            {"rule": r.get("id"), "class": r.get("class"), "reason": r.get("reason")}
-            for r in decision.get("rules", [])
-        ],
+        "why": _why(decision),
         "limits": decision.get("limits", []),
         "explanation": decision.get("explanation"),
         "preconditions": preconditions or {},
         "if_nobody_decides": nobody,
         "expires_at": iso(rec.expires_at),
     }
+
+
+def _why(decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rules and limits behind the class; the action's default when none raised it."""
+    why = [{"rule": r.get("id"), "class": r.get("class"), "reason": r.get("reason")}
+           for r in decision.get("rules", []) if r.get("decisive", True)]
+    why += [{"rule": lim.get("id"), "class": lim.get("class"), "reason": lim.get("reason")}
+            for lim in decision.get("limits", []) if lim.get("decisive")]
+    if not why and decision:
+        why.append({"rule": "catalog-default", "class": decision.get("default_class"),
+                    "reason": f"{decision.get('action')} is {decision.get('default_class')} by default in the catalog"})
+    return why

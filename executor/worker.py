@@ -10,6 +10,7 @@ import asyncio
 import os
 import socket
 import time
+from typing import Any
 
 import structlog
 
@@ -82,7 +83,7 @@ class Worker:
         log.info("worker.stopped", worker=self.worker_id, finished=len(self.finished))
         return self.finished
 
-    def _reap(self, done: set[asyncio.Task[object]] | set[asyncio.Task[RequestRecord | None]]) -> None:
+    def _reap(self, done: set[Any]) -> None:
         for request_id, task in list(self.running.items()):
             if task in done or task.done():
                 del self.running[request_id]

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
 
         steward = open_steward(db, home=home)
         rec = steward.get(request_id)
-        conf = Confirmation(channel=channel, quote=quote, reference=reference,  # type: ignore[arg-type]
+        conf = Confirmation(channel=channel, quote=quote, reference=reference,
                             params_hash=params_hash or rec.params_hash or "")
         _show(steward.confirm(request_id, conf, f"agent:{actor}"), as_json)
 

@@ -102,7 +102,7 @@ class Store:
             ).mappings().first()
         return RequestRecord.model_validate(dict(row)) if row else None
 
-    def list(self, *, states: Iterable[RequestState] | None = None, limit: int = 100,
+    def recent(self, *, states: Iterable[RequestState] | None = None, limit: int = 100,
              requester: str | None = None) -> list[RequestRecord]:
         """Newest first, optionally filtered."""
         query = select(requests).order_by(requests.c.created_at.desc()).limit(limit)
@@ -180,7 +180,7 @@ class Store:
     # -- the queue --------------------------------------------------------------
 
     def claim_next(self, worker: str, lease_s: float,
-                   is_halted: Callable[[RequestRecord, list[KillSwitch]], str | None]) -> RequestRecord | None:
+                   is_halted: Callable[[RequestRecord, list[KillSwitch]], object]) -> RequestRecord | None:
         """Move the oldest runnable queued request to executing under a lease.
 
         Queued requests in the scope of an engaged kill switch are skipped (they

@@ -1,0 +1,114 @@
+"""Limits that protect the back-office: a body cap (ASGI middleware) and per-key rate limits.
+
+The body cap counts the bytes actually received, not only Content-Length, so a
+chunked upload cannot slip past it. The rate limiter is a token bucket per key
+name: ``rate`` requests per second sustained, ``burst`` at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from executor.api.errors import error_body
+
+__all__ = ["BodyLimit", "RateLimiter"]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 before any route runs.
+
+    The body (at most ``max_bytes``) is read here and replayed to the app, so
+    the count covers chunked uploads that send no Content-Length.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes or declared < 0:
+                    await self._refuse(send, declared)
+                    return
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._refuse(send, seen)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
+
+    async def _refuse(self, send: Send, size: int) -> None:
+        status = 413 if size >= 0 else 400
+        code = "payload_too_large" if size >= 0 else "bad_request"
+        msg = f"request body is larger than {self.max_bytes} bytes" if size >= 0 else "bad Content-Length"
+        body = json.dumps(error_body(code, msg, {"max_bytes": self.max_bytes})).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+class RateLimiter:
+    """Token buckets by key name; ``rate <= 0`` disables limiting."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: str) -> float:
+        """0 when allowed, else the seconds to wait before the next request is allowed."""
+        if self.rate <= 0:
+            return 0.0
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(name, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[name] = (tokens - 1, now)
+                return 0.0
+            self._buckets[name] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+    @staticmethod
+    def retry_after(wait: float) -> str:
+        """The Retry-After header value: whole seconds, at least 1."""
+        return str(max(1, math.ceil(wait)))

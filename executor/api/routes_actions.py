@@ -1,0 +1,131 @@
+"""Routes for action requests: submit, read (with long-poll), confirm, decide, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from executor.api._queries import list_requests
+from executor.api.auth import Caller, require, state_of
+from executor.api.errors import error_response
+from executor.api.schemas import ApproveBody, CancelBody, RejectBody
+from executor.errors import NotFound
+from executor.models import Confirmation, SubmitRequest
+from executor.states import RequestState
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/actions", tags=["actions"])
+
+RequestId = Annotated[str, Path(min_length=1, max_length=64, description="The request id (req_...).")]
+# Intake rejections stored as `rejected` records, and the status each is answered with.
+_REJECTED_STATUS = {"unknown_action": 422, "invalid_params": 422, "forbidden": 403, "halted": 409,
+                    "policy_error": 503}
+
+
+def _view(steward: Any, rec: Any, **extra: Any) -> dict[str, Any]:
+    data = rec.public()
+    seqs = [e.seq for e in steward.audit.entries(action_id=rec.id)]
+    data["audit_range"] = {"first_seq": min(seqs), "last_seq": max(seqs)} if seqs else None
+    return {**data, **extra}
+
+
+def _visible(request: Request, caller: Caller, request_id: str) -> Any:
+    """The record; an agent gets 404 for requests it did not submit (existence is not revealed)."""
+    rec = state_of(request).steward.get(request_id)
+    if caller.role == "agent" and rec.requester != caller.name:
+        raise NotFound(f"no request {request_id!r}")
+    return rec
+
+
+@router.post("", status_code=202, summary="Submit an action request",
+             responses={200: {"description": "The same idempotency key and parameters: the original request."},
+                        409: {"description": "Idempotency conflict or halted by a kill switch."}})
+def submit(request: Request, body: SubmitRequest,
+           caller: Annotated[Caller, Depends(require("agent"))]) -> Any:
+    """Validate, decide and queue; 202 when created, 200 with the original for a repeated key."""
+    state = state_of(request)
+    steward = state.steward
+    if steward.policy.limits_for(body.action):
+        with state.budget_lock:
+            rec, created = steward.submit(body, caller.name)
+    else:
+        rec, created = steward.submit(body, caller.name)
+    data = _view(steward, rec, created=created)
+    if rec.state == RequestState.AWAITING_APPROVAL:
+        data["handoff"] = steward.handoff(rec)
+    if rec.state == RequestState.REJECTED and rec.error_code in _REJECTED_STATUS:
+        return error_response(_REJECTED_STATUS[rec.error_code], rec.error_code, rec.error_message or "rejected",
+                              {"request": data})
+    return JSONResponse(data, status_code=202 if created else 200)
+
+
+@router.get("", summary="List requests (agents see only their own)")
+def list_all(request: Request, caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))],
+                  state: Annotated[list[RequestState] | None, Query(description="Only these states.")] = None,
+                  limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest first.")] = 50,
+                  ) -> dict[str, Any]:
+    """Newest first; an agent key lists only the requests it submitted."""
+    steward = state_of(request).steward
+    mine = caller.name if caller.role == "agent" else None
+    recs = list_requests(steward.engine, states=state, limit=limit, requester=mine)
+    return {"requests": [r.public() for r in recs]}
+
+
+@router.get("/{request_id}", summary="Read a request; optionally wait for its outcome")
+async def get_request(request: Request, request_id: RequestId,
+                      caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))],
+                      wait: Annotated[float, Query(ge=0, le=3600, description="Long-poll: wait up to this many "
+                                                   "seconds (capped by the server) for a terminal state.")] = 0,
+                      ) -> dict[str, Any]:
+    """State, class, decision, outcome, extracted values, evidence refs and the audit range."""
+    state = state_of(request)
+    rec = await run_in_threadpool(_visible, request, caller, request_id)
+    deadline = time.monotonic() + min(wait, state.config.max_wait_s)
+    while not rec.terminal and time.monotonic() < deadline:
+        if await request.is_disconnected():
+            break
+        await asyncio.sleep(min(state.config.poll_interval_s, max(0.0, deadline - time.monotonic())))
+        rec = await run_in_threadpool(state.steward.get, request_id)
+    data: dict[str, Any] = await run_in_threadpool(_view, state.steward, rec)
+    return data
+
+
+@router.post("/{request_id}/confirmation", summary="Attach the customer's confirmation")
+def confirm(request: Request, request_id: RequestId, body: Confirmation,
+            caller: Annotated[Caller, Depends(require("agent"))]) -> dict[str, Any]:
+    """Accepted only while awaiting confirmation and only for the request's params_hash."""
+    _visible(request, caller, request_id)
+    steward = state_of(request).steward
+    return _view(steward, steward.confirm(request_id, body, caller.actor))
+
+
+@router.post("/{request_id}/approve", summary="Approve (operator; never the requester)")
+def approve(request: Request, request_id: RequestId, caller: Annotated[Caller, Depends(require("operator"))],
+            body: Annotated[ApproveBody | None, Body()] = None) -> dict[str, Any]:
+    """The request is queued; the key's name is the approver and must differ from the requester."""
+    steward = state_of(request).steward
+    return _view(steward, steward.approve(request_id, caller.name, (body or ApproveBody()).note))
+
+
+@router.post("/{request_id}/reject", summary="Deny (operator; never the requester)")
+def reject(request: Request, request_id: RequestId, body: RejectBody,
+           caller: Annotated[Caller, Depends(require("operator"))]) -> dict[str, Any]:
+    """The request ends denied and never runs."""
+    steward = state_of(request).steward
+    return _view(steward, steward.reject(request_id, caller.name, body.reason))
+
+
+@router.post("/{request_id}/cancel", summary="Cancel before execution")
+def cancel(request: Request, request_id: RequestId,
+           caller: Annotated[Caller, Depends(require("agent", "operator"))],
+           body: Annotated[CancelBody | None, Body()] = None) -> dict[str, Any]:
+    """Only while awaiting confirmation or approval, or queued; an agent only its own."""
+    _visible(request, caller, request_id)
+    steward = state_of(request).steward
+    return _view(steward, steward.cancel(request_id, caller.actor, (body or CancelBody()).reason))

@@ -1,0 +1,337 @@
+"""``steward audit ...``: verify, inspect, export and sign the audit log; ``steward bench audit``.
+
+Key discovery for the live database (under ``STEWARD_HOME``, default ./.steward):
+``keys/audit.key`` signs checkpoints (created by ``checkpoint`` when absent),
+``keys/audit.pub`` verifies them, ``keys/pii.key`` is the PII HMAC key;
+checkpoints are also written to ``checkpoints/`` and evidence lives in
+``evidence/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from audit import (
+    AuditLog,
+    Checkpointer,
+    FileEvidenceStore,
+    Verifier,
+    export,
+    hash_value,
+    keygen,
+    load_or_create_pii_key,
+    load_pii_key,
+    load_signer,
+    load_verifier,
+    open_checkpoint,
+    open_engine,
+    parse_ts,
+    verify_consistency,
+    verify_export,
+)
+from audit.bench import run_bench, summarize
+from audit.clock import format_ts
+from audit.models import VerifyReport
+from audit.note import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
+from audit.timeline import action_timeline, affected_actions, format_affected, format_timeline
+from executor.cli._common import DbOption, JsonOption, emit_json, fail, friendly_errors, resolve_db
+from executor.config import Settings
+
+__all__ = ["app", "bench_audit"]
+
+app = typer.Typer(
+    name="audit",
+    help="Verify, inspect, export and sign the tamper-evident audit log.",
+    no_args_is_help=True,
+)
+PII_KEY_FILE = "pii.key"
+
+
+@contextmanager
+def _log(db: str | None) -> Iterator[AuditLog]:
+    """The audit log of an existing database (never creates one by accident)."""
+    url = resolve_db(db)
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not Path(database).exists():
+        fail(f"no database at {database}")
+    engine = open_engine(url)
+    try:
+        if not inspect(engine).has_table("audit_entries"):
+            fail("this database has no audit log (audit_entries is missing)")
+        log = AuditLog(engine)
+        yield log
+        log.close()
+    finally:
+        engine.dispose()
+
+
+def _verifier(key: str | None, settings: Settings) -> Verifier | None:
+    if key:
+        return load_verifier(key)
+    default = settings.key_dir / PUBLIC_KEY_FILE
+    return load_verifier(default) if default.is_file() else None
+
+
+def _finish(report: VerifyReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.model_dump())
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    if report.ok:
+        typer.echo(report.summary())
+        return
+    for problem in report.problems:
+        typer.echo(f"  {problem}")
+    fail(report.summary())
+
+
+@app.command()
+@friendly_errors
+def verify(
+    db: DbOption = None,
+    export_dir: Annotated[
+        Path | None, typer.Option("--export", help="Verify an export directory offline instead.")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Verifier key string or file (default: keys/audit.pub).")
+    ] = None,
+    trusted_checkpoint: Annotated[
+        Path | None, typer.Option("--trusted-checkpoint", help="A checkpoint kept off-host: must be a prefix.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the whole log; exit 1 naming the first bad seq or checkpoint."""
+    settings = Settings()
+    trusted = [trusted_checkpoint.read_text(encoding="utf-8")] if trusted_checkpoint else []
+    if export_dir is not None:
+        if not key:
+            fail("offline verification needs the verifier key: --key KEY_OR_FILE")
+        _finish(verify_export(export_dir, key, trusted[0] if trusted else None), as_json)
+        return
+    verifier = _verifier(key, settings)
+    evidence = FileEvidenceStore(settings.evidence_dir) if settings.evidence_dir.is_dir() else None
+    with _log(db) as log:
+        report = log.verify(evidence, verifier=verifier, trusted=trusted)
+    _finish(report, as_json)
+
+
+@app.command()
+@friendly_errors
+def show(
+    action_id: Annotated[str, typer.Argument(metavar="ID", help="Action request id.")],
+    db: DbOption = None,
+    key: Annotated[str | None, typer.Option("--key", help="Verifier key (default: keys/audit.pub).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The readable timeline of one action, with its inclusion-proof status."""
+    with _log(db) as log:
+        timeline = action_timeline(log, action_id, verifier=_verifier(key, Settings()))
+    if not timeline.entries:
+        fail(f"no audit entries for action {action_id}")
+    if as_json:
+        emit_json(timeline.model_dump())
+    else:
+        typer.echo(format_timeline(timeline))
+
+
+@app.command("export")
+@friendly_errors
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="New or empty directory to write.")],
+    db: DbOption = None,
+    include_evidence: Annotated[
+        bool, typer.Option("--include-evidence", help="Copy the evidence files too.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write entries.jsonl, checkpoints/ and evidence-manifest.json for offline verification."""
+    settings = Settings()
+    evidence = FileEvidenceStore(settings.evidence_dir) if settings.evidence_dir.is_dir() else None
+    with _log(db) as log:
+        summary = export(log, out, evidence, include_evidence=include_evidence)
+    if as_json:
+        emit_json(summary.model_dump())
+        return
+    typer.echo(
+        f"exported {summary.entries} entries, {summary.checkpoints} checkpoints and "
+        f"{summary.evidence} evidence references to {out}"
+    )
+    typer.echo(f"verify offline: steward audit verify --export {out} --key <verifier key>")
+
+
+@app.command()
+@friendly_errors
+def checkpoint(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Sign a checkpoint of the log now (creates keys/audit.key on first use)."""
+    settings = Settings()
+    key_path = settings.key_dir / PRIVATE_KEY_FILE
+    if key_path.exists():
+        signer = load_signer(key_path)
+    else:
+        signer = keygen(settings.key_dir)
+        typer.echo(f"created signing key {key_path}; verifier key: {signer.verifier().key_string}", err=True)
+    with _log(db) as log:
+        cp = Checkpointer(log, signer, out_dir=settings.checkpoint_dir).checkpoint()
+    if as_json:
+        emit_json(cp.model_dump())
+        return
+    typer.echo(cp.note, nl=False)
+    typer.echo(f"stored in the database and in {settings.checkpoint_dir / cp.file_name}")
+
+
+@app.command("keygen")
+@friendly_errors
+def keygen_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="Key directory (default: keys/).")] = None,
+    name: Annotated[str, typer.Option("--name", help="Key name in signatures.")] = "steward-audit",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key.")] = False,
+) -> None:
+    """Create the checkpoint signing key pair (and the PII key if missing); print the verifier key."""
+    directory = out or Settings().key_dir
+    signer = keygen(directory, name, overwrite=force)
+    load_or_create_pii_key(directory / PII_KEY_FILE)
+    typer.echo(f"private key: {directory / PRIVATE_KEY_FILE} (keep it secret)")
+    typer.echo(f"public key:  {directory / PUBLIC_KEY_FILE}")
+    typer.echo(signer.verifier().key_string)
+
+
+def _latest_signed(log: AuditLog, key: str | None) -> tuple[int, bytes, str]:
+    latest = log.latest_checkpoint()
+    if latest is None:
+        fail("no checkpoint yet; sign one with: steward audit checkpoint")
+    verifier = _verifier(key, Settings())
+    body = open_checkpoint(latest.note, verifier)
+    return body.size, body.root, "verified" if verifier else "not checked (no verifier key)"
+
+
+@app.command()
+@friendly_errors
+def proof(
+    seq: Annotated[int, typer.Argument(help="Entry seq.")],
+    db: DbOption = None,
+    key: Annotated[str | None, typer.Option("--key", help="Verifier key (default: keys/audit.pub).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Inclusion proof of entry SEQ in the latest signed checkpoint, verified."""
+    with _log(db) as log:
+        size, root, signature = _latest_signed(log, key)
+        if not 0 <= seq < size:
+            fail(f"seq {seq} is not covered by the latest checkpoint (size {size}); run: steward audit checkpoint")
+        entry = log.get(seq)
+        p = log.inclusion_proof(seq, size)
+    data: dict[str, Any] = {
+        **p.model_dump(), "root": root.hex(), "entry_hash": entry.computed_hash(),
+        "checkpoint_signature": signature,
+    }
+    try:
+        type(p)(**{**p.model_dump(), "root": root.hex(), "leaf_hash": entry.computed_hash()}).verify()
+        data["verified"] = True
+    except Exception as exc:  # a proof that fails is the answer, not a crash
+        data["verified"] = False
+        data["error"] = str(exc)
+    if as_json:
+        emit_json(data)
+    else:
+        typer.echo(f"entry {seq} ({entry.type}) leaf {entry.computed_hash()}")
+        typer.echo(f"checkpoint size {size} root {root.hex()} (signature {signature})")
+        for i, h in enumerate(p.path):
+            typer.echo(f"  proof[{i}] {h}")
+    if not data["verified"]:
+        fail(f"inclusion proof of seq {seq} does NOT verify: {data.get('error')}")
+    if not as_json:
+        typer.echo("inclusion proof verified (RFC 9162 2.1.3.2)")
+
+
+@app.command()
+@friendly_errors
+def consistency(
+    old: Annotated[int, typer.Argument(metavar="OLD", help="Older tree size.")],
+    new: Annotated[int, typer.Argument(metavar="NEW", help="Newer tree size.")],
+    db: DbOption = None,
+    key: Annotated[str | None, typer.Option("--key", help="Verifier key (default: keys/audit.pub).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Consistency proof that the log at NEW entries extends the log at OLD entries."""
+    with _log(db) as log:
+        p = log.consistency_proof(old, new)
+        verifier = _verifier(key, Settings())
+        signed = {c.size: open_checkpoint(c.note, verifier).root for c in log.checkpoints()
+                  if c.size in (old, new)}
+    old_root = signed.get(old, bytes.fromhex(p.old_root))
+    new_root = signed.get(new, bytes.fromhex(p.new_root))
+    verify_consistency(old, new, [bytes.fromhex(h) for h in p.path], old_root, new_root)
+    data = {**p.model_dump(), "signed_sizes": sorted(signed), "verified": True}
+    if as_json:
+        emit_json(data)
+        return
+    typer.echo(f"size {old} root {old_root.hex()}" + (" (signed)" if old in signed else ""))
+    typer.echo(f"size {new} root {new_root.hex()}" + (" (signed)" if new in signed else ""))
+    for i, h in enumerate(p.path):
+        typer.echo(f"  proof[{i}] {h}")
+    typer.echo("consistency proof verified (RFC 9162 2.1.4.2)")
+
+
+@app.command("hash")
+@friendly_errors
+def hash_cmd(
+    field: Annotated[str, typer.Argument(metavar="FIELD", help="PII field name, e.g. email.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="The known value to check.")],
+    json_value: Annotated[bool, typer.Option("--json-value", help="Parse VALUE as JSON.")] = False,
+) -> None:
+    """Print the HMAC the log stores for FIELD=VALUE (search the log for it)."""
+    key = load_pii_key(Settings().key_dir / PII_KEY_FILE)
+    typer.echo(hash_value(field, json.loads(value) if json_value else value, key))
+
+
+@app.command()
+@friendly_errors
+def affected(
+    since: Annotated[str, typer.Option("--since", help="Window start, ISO-8601 (UTC if no offset).")],
+    until: Annotated[str | None, typer.Option("--until", help="Window end (default: now).")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Only this target.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every action that changed records in [since, until): action, params, outcome, values, evidence."""
+    start = format_ts(parse_ts(since))
+    end = format_ts(parse_ts(until)) if until else "9999-12-31T23:59:59.999Z"
+    with _log(db) as log:
+        found = affected_actions(log, start, end, action=action, target=target)
+    if as_json:
+        emit_json({"since": start, "until": end, "actions": [a.model_dump() for a in found]})
+    else:
+        typer.echo(format_affected(found))
+
+
+@friendly_errors
+def bench_audit(
+    entries: Annotated[int, typer.Option("--entries", help="Log size for verify and proofs.")] = 1_000_000,
+    appends: Annotated[int, typer.Option("--appends", help="Appends per throughput run.")] = 10_000,
+    pg: Annotated[
+        str | None, typer.Option("--pg", help="PostgreSQL URL (default: $STEWARD_TEST_PG).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/audit.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Audit benchmark: appends/s (SQLite, PostgreSQL x4), verify entries/s, proof latency."""
+    results = run_bench(
+        entries=entries, appends=appends, pg_url=pg or os.environ.get("STEWARD_TEST_PG"), out=out,
+        say=lambda msg: typer.echo(msg, err=True),
+    )
+    if as_json:
+        emit_json(results)
+    else:
+        typer.echo(summarize(results))
+        typer.echo(f"results written to {out}")

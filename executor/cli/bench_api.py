@@ -1,0 +1,123 @@
+"""``steward bench api``: sustained submissions over HTTP, latency, and an exactly-once count.
+
+Four clients (threads, one agent key each) submit ``lookup_account`` requests
+with unique idempotency keys for N seconds against a real uvicorn on loopback,
+API only (no worker: this measures intake, not the browser). Afterwards every
+accepted submission must be in the database exactly once, and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from executor.cli._common import emit_json, friendly_errors
+
+__all__ = ["bench_api", "run_api_bench"]
+
+
+def _pct(sorted_ms: list[float], q: float) -> float:
+    if not sorted_ms:
+        return 0.0
+    return round(sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))], 2)
+
+
+def _client_loop(url: str, token: str, n: int, deadline: float) -> tuple[list[float], list[tuple[str, str]], int]:
+    from executor.client import StewardAPIError, StewardClient
+
+    latencies: list[float] = []
+    accepted: list[tuple[str, str]] = []
+    errors = 0
+    with StewardClient(url, token, timeout=30) as api:
+        i = 0
+        while time.monotonic() < deadline:
+            key = f"bench-{n}-{i}"
+            i += 1
+            started = time.perf_counter()
+            try:
+                rec = api.submit("lookup_account", {"account_id": f"ACC-{(i % 500) + 1:06d}"}, idempotency_key=key)
+            except StewardAPIError:
+                errors += 1
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+            accepted.append((key, rec["id"]))
+    return latencies, accepted, errors
+
+
+def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = None) -> dict[str, Any]:
+    """Run the benchmark and write its JSON result to ``out``."""
+    from sqlalchemy import func, select
+
+    from executor.api import ApiConfig, create_app
+    from executor.api._server import BackgroundServer
+    from executor.apikeys import KeyStore
+    from executor.config import Settings, normalize_db_url
+    from executor.service import Steward
+    from executor.store.tables import requests
+
+    with tempfile.TemporaryDirectory(prefix="steward-bench-api-") as tmp:
+        work = Path(tmp)
+        settings = Settings(db_url=normalize_db_url(db or str(work / "steward.db")), home=work / "home")
+        steward = Steward(settings, loaded_by="bench")
+        keys = KeyStore(steward.engine)
+        stamp = f"{int(time.time())}-{threading.get_ident() % 1000}"
+        tokens = [keys.create(f"bench-agent-{stamp}-{n}", "agent")[1] for n in range(clients)]
+        names = [f"bench-agent-{stamp}-{n}" for n in range(clients)]
+        app = create_app(steward, config=ApiConfig(rate_per_s=0), keys=keys)
+        try:
+            with BackgroundServer(app) as server:
+                started = time.monotonic()
+                deadline = started + seconds
+                with ThreadPoolExecutor(clients) as pool:
+                    parts = list(pool.map(lambda n: _client_loop(server.url, tokens[n], n, deadline), range(clients)))
+                elapsed = time.monotonic() - started
+            latencies = sorted(ms for part in parts for ms in part[0])
+            accepted = [a for part in parts for a in part[1]]
+            with steward.engine.connect() as conn:
+                rows = conn.execute(select(requests.c.id, requests.c.idempotency_key, requests.c.requester)
+                                    .where(requests.c.requester.in_(names))).all()
+                total = conn.execute(select(func.count()).select_from(requests)
+                                     .where(requests.c.requester.in_(names))).scalar_one()
+        finally:
+            steward.close()
+    by_key: dict[str, list[str]] = {}
+    for rid, key, _ in rows:
+        by_key.setdefault(key, []).append(rid)
+    exactly_once = (total == len(accepted) == len({rid for _, rid in accepted})
+                    and all(by_key.get(key) == [rid] for key, rid in accepted))
+    result = {
+        "benchmark": "api_submit", "seconds": round(elapsed, 2), "clients": clients,
+        "database": "postgresql" if (db or "").startswith("postgres") else "sqlite",
+        "accepted": len(accepted), "errors": sum(p[2] for p in parts),
+        "submissions_per_s": round(len(accepted) / elapsed, 1) if elapsed else 0.0,
+        "latency_ms": {"p50": _pct(latencies, 0.50), "p99": _pct(latencies, 0.99),
+                       "mean": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+                       "max": round(latencies[-1], 2) if latencies else 0.0},
+        "rows_in_db": total, "exactly_once": exactly_once,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+@friendly_errors
+def bench_api(
+    seconds: Annotated[float, typer.Option("--seconds", min=1, max=3600, help="How long to submit.")] = 60.0,
+    clients: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 4,
+    out: Annotated[Path, typer.Option(help="Result file.")] = Path("bench-results/api.json"),
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: temporary SQLite).")] = None,
+) -> None:
+    """Submissions per second over HTTP with concurrent clients, p50/p99 latency, exactly-once count."""
+    result = run_api_bench(seconds=seconds, clients=clients, out=out, db=db)
+    emit_json(result)
+    typer.echo(f"wrote {out}", err=True)
+    if not result["exactly_once"]:
+        raise typer.Exit(2)

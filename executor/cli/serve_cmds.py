@@ -1,0 +1,95 @@
+"""``steward serve`` (the HTTP API with in-process workers) and ``steward keys create|list|revoke``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from executor.cli._common import (
+    CatalogOption,
+    DbOption,
+    HomeOption,
+    JsonOption,
+    PolicyOption,
+    emit_json,
+    friendly_errors,
+    open_steward,
+    resolve_db,
+)
+
+__all__ = ["keys_app", "register"]
+
+keys_app = typer.Typer(name="keys", help="API keys: bearer tokens with a role (agent, operator, auditor).",
+                       no_args_is_help=True)
+
+
+def _keys(db: str | None) -> Any:
+    from audit.engine import open_engine
+    from executor.apikeys import KeyStore
+
+    return KeyStore(open_engine(resolve_db(db)))
+
+
+@keys_app.command("create")
+@friendly_errors
+def create(
+    role: Annotated[str, typer.Option(help="agent, operator or auditor.")],
+    name: Annotated[str, typer.Option(help="The identity recorded in the audit log (never reused).")],
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Create a key and print its token once; only a hash is stored."""
+    key, token = _keys(db).create(name, role)
+    if as_json:
+        emit_json({**key.public(), "token": token})
+        return
+    typer.echo(token)
+    typer.echo(f"created {key.role} key {key.name!r}; the token above is shown only once", err=True)
+
+
+@keys_app.command("list")
+@friendly_errors
+def list_keys(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Every key with its role and whether it is active (never the token)."""
+    keys = _keys(db).list()
+    if as_json:
+        emit_json({"keys": [k.public() for k in keys]})
+        return
+    for k in keys:
+        typer.echo(f"{k.name}  {k.role}  {'active' if k.active else 'revoked'}")
+
+
+@keys_app.command("revoke")
+@friendly_errors
+def revoke(name: Annotated[str, typer.Argument(help="The key's name.")], db: DbOption = None) -> None:
+    """Revoke a key at once; its name stays taken."""
+    key = _keys(db).revoke(name)
+    typer.echo(f"revoked {key.role} key {key.name!r}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app`` (the lead mounts ``keys_app`` with ``app.add_typer``)."""
+
+    @app.command()
+    @friendly_errors
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        workers: Annotated[bool, typer.Option("--workers/--no-workers",
+                                              help="Run a worker (and Chromium) in this process.")] = True,
+        concurrency: Annotated[int, typer.Option(min=1, max=64, help="Actions run at once by the worker.")] = 1,
+        rate_limit: Annotated[float, typer.Option(min=0, help="Requests per second per key (0: off).")] = 20.0,
+        burst: Annotated[int, typer.Option(min=1, help="Requests a key may send at once.")] = 40,
+        max_body: Annotated[int, typer.Option(min=1024, help="Largest request body in bytes.")] = 64 * 1024,
+        db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
+    ) -> None:
+        """Serve the HTTP API (OpenAPI at /openapi.json), with a worker unless --no-workers."""
+        import uvicorn
+
+        from executor.api import ApiConfig, create_app
+
+        steward = open_steward(db, catalog, policy, home, by="serve")
+        config = ApiConfig(max_body_bytes=max_body, rate_per_s=rate_limit, burst=burst)
+        app = create_app(steward, config=config, workers=concurrency if workers else 0)
+        typer.echo(f"steward API on http://{host}:{port} (workers: {concurrency if workers else 'off'})", err=True)
+        uvicorn.run(app, host=host, port=port, log_level="info")
