@@ -160,6 +160,7 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
     before = db.count_credits("ACC-000009")
     rec = await submit(_credit(900, "ACC-000009", "Courtesy credit"))
     rec = await _until(steward, rec.id, {RequestState.EXECUTING})
+    await asyncio.sleep(0.6)  # the worker is now waiting on the (slowed) account page
     say("   request is executing; operator engages the global kill switch")
     await asyncio.to_thread(steward.kill, "global", OPERATOR, "Demo: halting all actions")
     rec = await _until(steward, rec.id, terminal)
@@ -198,7 +199,10 @@ def run_demo(*, db: str | None = None, home: Path | None = None,
     """Run the whole demo; returns the outcome table (the CLI prints it)."""
     from fixtures.billing_console import FixtureServer
 
+    from executor.logs import configure_logging
+
     say = _Printer(out)
+    configure_logging("WARNING")
     work = Path(tempfile.mkdtemp(prefix="steward-demo-"))
     home = home or work / "home"
     db_url = normalize_db_url(db) if db else normalize_db_url(str(work / "steward.db"))
@@ -215,12 +219,14 @@ def run_demo(*, db: str | None = None, home: Path | None = None,
         try:
             rows = asyncio.run(_main(steward, server, say, admin_token))
             say("6. Audit: sign a checkpoint and verify the whole log")
-            _ = steward.checkpoint() if hasattr(steward, "checkpoint") else None
-            report = steward.audit.verify(evidence=steward.evidence)
+            checkpoint = steward.checkpoint()
+            say(f"   signed checkpoint: size {checkpoint.size}, root {checkpoint.root[:16]}…, "
+                f"file {steward.settings.checkpoint_dir / checkpoint.file_name}")
+            report = steward.verify_audit()
             say(f"   audit verify: {'ok' if report.ok else 'FAILED'} over {report.entries} entries"
                 + ("" if report.ok else f" (first bad seq {report.first_bad_seq}: {report.problems[:1]})"))
-            evidence = sorted({e.get("path", e["sha256"]) for r in rows
-                               for e in (steward.get(r.request_id).outcome or {}).get("evidence", [])})
+            evidence = [f"{r.request_id} {e['kind']:<10} {e['label']:<18} {e.get('path', e['sha256'])}"
+                        for r in rows for e in (steward.get(r.request_id).outcome or {}).get("evidence", [])]
         finally:
             steward.close()
     return DemoResult(rows, report.ok, report.entries, evidence, time.monotonic() - say.t0, home)

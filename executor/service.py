@@ -12,10 +12,22 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Engine
 
 from action_classes import Action, ActionClass, Catalog, load_catalog
-from audit import AuditLog, FileEvidenceStore, install_schema, open_engine
+from audit import (
+    AuditLog,
+    Checkpoint,
+    Checkpointer,
+    CheckpointPolicy,
+    FileEvidenceStore,
+    install_schema,
+    keygen,
+    load_signer,
+    load_verifier,
+    open_engine,
+)
 from executor.clock import Clock, SystemClock
 from executor.config import Settings
 from executor.errors import ConfirmationMismatch, InvalidState, RequestError, SelfApproval
@@ -30,6 +42,8 @@ from executor.usage import BudgetUsage
 from policies import Policy, load_policy
 
 __all__ = ["Steward"]
+
+log = structlog.get_logger("steward.service")
 
 S = RequestState
 
@@ -70,7 +84,40 @@ class Steward:
         self.evidence = FileEvidenceStore(settings.evidence_dir)
         self.pii_key = _read_or_create_key(settings.key_dir / "pii.key")
         self.usage = BudgetUsage(self.store, self.catalog)
+        self._checkpointer: Checkpointer | None = None
+        self.store.after_terminal = self._after_terminal
         self._record_versions(loaded_by)
+
+    # -- checkpoints -----------------------------------------------------------
+
+    @property
+    def checkpointer(self) -> Checkpointer:
+        """Signs checkpoints with the key in ``key_dir`` (created on first use)."""
+        if self._checkpointer is None:
+            key = self.settings.key_dir / "audit.key"
+            signer = load_signer(key) if key.exists() else keygen(self.settings.key_dir)
+            self._checkpointer = Checkpointer(
+                self.audit, signer, out_dir=self.settings.checkpoint_dir,
+                policy=CheckpointPolicy(every_entries=1000, every_seconds=60),
+            )
+        return self._checkpointer
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign a checkpoint of the log as it is now (written to the table and checkpoint_dir)."""
+        return self.checkpointer.checkpoint()
+
+    def verify_audit(self) -> Any:
+        """Verify the live log: chain, tree, signed checkpoints and evidence files."""
+        pub = self.settings.key_dir / "audit.pub"
+        verifier = load_verifier(pub) if pub.exists() else None
+        return self.audit.verify(self.evidence, verifier=verifier)
+
+    def _after_terminal(self, rec: RequestRecord) -> None:
+        """A request reached a terminal state: sign a checkpoint covering it."""
+        try:
+            self.checkpoint()
+        except Exception as exc:  # the state is committed; a late checkpoint is retried by the worker
+            log.warning("checkpoint.failed", request_id=rec.id, error=str(exc)[:300])
 
     # -- change control ------------------------------------------------------
 

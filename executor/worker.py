@@ -62,6 +62,10 @@ class Worker:
         self._last_sweep = time.monotonic()
         for rec in await asyncio.to_thread(self.steward.expire_due):
             log.info("request.expired", request_id=rec.id)
+        try:
+            await asyncio.to_thread(self.steward.checkpointer.maybe_checkpoint)
+        except Exception as exc:  # checkpoints must never stop execution; verify reports gaps
+            log.warning("checkpoint.failed", error=str(exc)[:300])
 
     async def run(self, *, once: bool = False, grace_s: float = 60.0) -> list[RequestRecord]:
         """Loop until stopped (or, with ``once``, until the queue is empty)."""

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{r.label:<18} {r.request_id:<31} {r.action_class:<19} {r.state:<10} {r.expected:<10} {mark} {r.check}")
         typer.echo("")
         typer.echo(f"audit log: {result.audit_entries} entries, verify {'ok' if result.audit_ok else 'FAILED'}")
-        typer.echo(f"evidence ({len(result.evidence)} files) under {result.home / 'evidence'}:")
+        typer.echo(f"evidence ({len(result.evidence)} files, content-addressed by sha256):")
         for path in result.evidence:
             typer.echo(f"  {path}")
         typer.echo(f"demo {'passed' if result.ok else 'FAILED'} in {result.seconds:.1f} s")

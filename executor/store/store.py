@@ -36,6 +36,13 @@ class Store:
         self.audit = audit
         self.clock = clock or SystemClock()
         self._pg = engine.dialect.name == "postgresql"
+        # Called after a transaction that made a request terminal has committed.
+        self.after_terminal: Callable[[RequestRecord], None] | None = None
+
+    def _terminal(self, rec: RequestRecord) -> RequestRecord:
+        if rec.terminal and self.after_terminal is not None:
+            self.after_terminal(rec)
+        return rec
 
     def install(self) -> None:
         """Create the executor's tables (idempotent)."""
@@ -87,7 +94,7 @@ class Store:
             self._append(conn, events, row["id"], actor)
             return self._row(conn, row["id"], lock=False)
 
-        return self._tx(work)
+        return self._terminal(self._tx(work))
 
     def get(self, request_id: str) -> RequestRecord:
         """The request, or NotFound."""
@@ -164,7 +171,7 @@ class Store:
             self._append(conn, [*(events or []), state_event], request_id, actor)
             return self._row(conn, request_id, lock=False)
 
-        return self._tx(work)
+        return self._terminal(self._tx(work))
 
     def record(self, request_id: str | None, events: list[Event], actor: str,
                updates: Mapping[str, Any] | None = None) -> None:
