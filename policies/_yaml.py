@@ -1,0 +1,94 @@
+"""YAML parsing that remembers the line of every key and list item.
+
+Policy and case files report every problem as ``file:line``; pydantic gives a
+location path (``("rules", 2, "when")``), and the map built here turns that
+path into the line a person should open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from policies.errors import PolicyProblem
+
+__all__ = ["Lines", "line_of", "parse", "validation_problems"]
+
+Lines = dict[tuple[Any, ...], int]
+
+
+def parse(text: str, file: str, problems: list[PolicyProblem]) -> tuple[Any, Lines]:
+    """Parse one YAML document; on a syntax error record it and return (None, {})."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problems.append(PolicyProblem(file, line, f"YAML: {getattr(exc, 'problem', None) or exc}"))
+        return None, {}
+    finally:
+        loader.dispose()
+    lines: Lines = {(): node.start_mark.line + 1}
+
+    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in n.value:
+                key = key_node.value
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    problems.append(PolicyProblem(file, line, f"duplicate key {key!r}"))
+                seen.add(key)
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                walk(value_node, (*path, key))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                lines[(*path, i)] = item.start_mark.line + 1
+                walk(item, (*path, i))
+
+    walk(node, ())
+    return data, lines
+
+
+def line_of(lines: Lines, path: tuple[Any, ...]) -> int:
+    """Best line for a location path: the deepest prefix that exists in the file."""
+    best = lines.get((), 0)
+    current: tuple[Any, ...] = ()
+    for part in path:
+        candidate = (*current, part)
+        if candidate not in lines:
+            break
+        current = candidate
+        best = lines[candidate]
+    return best
+
+
+def validation_problems(
+    exc: ValidationError, data: Any, file: str, lines: Lines, prefix: tuple[Any, ...] = ()
+) -> list[PolicyProblem]:
+    """One problem per pydantic error, labelled with the item's id when it has one."""
+    out: list[PolicyProblem] = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        out.append(PolicyProblem(file, line_of(lines, loc), f"{_label(data, loc)}: {msg}"))
+    return out
+
+
+def _label(data: Any, loc: tuple[Any, ...]) -> str:
+    """``rule huge-credits.when`` instead of ``rules.3.when`` when the id is known."""
+    kinds = {"rules": "rule", "limits": "limit", "cases": "case"}
+    if len(loc) >= 2 and loc[0] in kinds and isinstance(loc[1], int) and isinstance(data, dict):
+        items = data.get(loc[0])
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        name = item.get("id", item.get("name")) if isinstance(item, dict) else None
+        if isinstance(name, str) and name:
+            rest = ".".join(str(p) for p in loc[2:])
+            return f"{kinds[loc[0]]} {name}" + (f".{rest}" if rest else "")
+    return ".".join(str(p) for p in loc) or "file"
