@@ -37,7 +37,11 @@ def _strings(obj: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, 
 
 
 def _check_step(
-    step: Step, where: tuple[Any, ...], scopes: dict[str, set[str]], origins: list[str], base_url: str,
+    step: Step,
+    where: tuple[Any, ...],
+    scopes: dict[str, set[str]],
+    origins: list[str],
+    base_url: str,
 ) -> list[Problem]:
     problems: list[Problem] = []
     dumped = step.model_dump(exclude_none=True, exclude_defaults=True)
@@ -45,7 +49,9 @@ def _check_step(
         sub = tuple(p for p in path if p != "locator")
         if key not in _TEMPLATED:
             if _PLACEHOLDER_HINT.search(value):
-                problems.append((f"placeholders are not allowed in '{key}' (values are data, never selectors)", (*where, *sub)))
+                problems.append(
+                    (f"placeholders are not allowed in '{key}' (values are data, never selectors)", (*where, *sub))
+                )
             continue
         try:
             refs = list(placeholders(value))
@@ -71,7 +77,12 @@ def check_target(target: Target) -> list[Problem]:
     problems: list[Problem] = []
     for i, step in enumerate(target.login):
         problems += _check_step(step, ("login", i), scopes, target.allowed_origins, target.base_url)
-        if step.fill is not None and "{credentials." in step.fill.value and "password" in step.fill.value and not step.fill.secret:
+        if (
+            step.fill is not None
+            and "{credentials." in step.fill.value
+            and "password" in step.fill.value
+            and not step.fill.secret
+        ):
             problems.append(("a fill that types a password must say secret: true", ("login", i)))
     if target.session_check is not None:
         check = Step(expect=target.session_check.expect)
@@ -97,8 +108,10 @@ def check_action(action: Action, targets: dict[str, Target]) -> list[Problem]:
         for i, step in enumerate(steps):
             where: tuple[Any, ...] = (phase,) if phase == "commit" else (phase, i)
             problems += _check_step(step, where, scopes, target.allowed_origins, target.base_url)
-            if step.fill is not None and not step.fill.secret and any(
-                f"params.{p}" in step.fill.value for p in secret_params
+            if (
+                step.fill is not None
+                and not step.fill.secret
+                and any(f"params.{p}" in step.fill.value for p in secret_params)
             ):
                 problems.append(("a fill of a secret parameter must say secret: true", where))
             if step.extract is not None and step.extract.name:
@@ -109,5 +122,11 @@ def check_action(action: Action, targets: dict[str, Target]) -> list[Problem]:
         if step.extract is not None and step.extract.name:
             extracted.add(step.extract.name)
     for name, spec in action.extract.items():
-        problems += _check_step(Step(extract=spec.model_copy(update={"name": name})), ("extract", name), scopes, target.allowed_origins, target.base_url)
+        problems += _check_step(
+            Step(extract=spec.model_copy(update={"name": name})),
+            ("extract", name),
+            scopes,
+            target.allowed_origins,
+            target.base_url,
+        )
     return problems

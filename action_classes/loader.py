@@ -105,8 +105,13 @@ def _expand_env(value: Any, env: Mapping[str, str], where: str) -> Any:
 
 
 def _validate_entries(
-    kind: str, model: type[Target] | type[Action], raw: Any, file: str, lines: Lines,
-    env: Mapping[str, str], problems: list[CatalogProblem],
+    kind: str,
+    model: type[Target] | type[Action],
+    raw: Any,
+    file: str,
+    lines: Lines,
+    env: Mapping[str, str],
+    problems: list[CatalogProblem],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if raw is None:
@@ -170,7 +175,11 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[Cata
                 line = line_of(lines, (kind, name))
                 if (kind, name) in origins:
                     first_file, first_line = origins[(kind, name)]
-                    problems.append(CatalogProblem(file, line, f"{kind[:-1]} {name!r} is already defined at {first_file}:{first_line}"))
+                    problems.append(
+                        CatalogProblem(
+                            file, line, f"{kind[:-1]} {name!r} is already defined at {first_file}:{first_line}"
+                        )
+                    )
                     continue
                 origins[(kind, name)] = (file, line)
                 places[(kind, name)] = (file, lines)
@@ -187,9 +196,7 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[Cata
         problems.append(CatalogProblem(str(path), 0, "the catalog defines no actions"))
     if problems:
         return None, problems
-    catalog = Catalog(
-        targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files]
-    )
+    catalog = Catalog(targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files])
     return catalog, []
 
 

@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = ["PRIMARY_KEYS", "SELECTOR_KEYS", "TEXT_KEYS", "Locator", "StrictModel"]
 
 PRIMARY_KEYS: tuple[str, ...] = (
-    "role", "label", "text", "placeholder", "alt", "title", "test_id", "css", "xpath",
+    "role",
+    "label",
+    "text",
+    "placeholder",
+    "alt",
+    "title",
+    "test_id",
+    "css",
+    "xpath",
 )
 # Keys whose value is matched as text: templates may fill them.
 TEXT_KEYS: tuple[str, ...] = ("name", "label", "text", "placeholder", "alt", "title", "has_text")
@@ -82,10 +90,8 @@ class Locator(StrictModel):
     def describe(self) -> str:
         """A short human description, e.g. ``button "Apply credit"``."""
         key, value = self.strategy()
-        if key == "role":
-            text = f'{value} "{self.name}"' if self.name else value
-        else:
-            text = f'{key}="{value}"'
+        label = f'{value} "{self.name}"' if self.name else value
+        text = label if key == "role" else f'{key}="{value}"'
         if self.has_text:
             text += f' has_text="{self.has_text}"'
         if self.nth is not None:

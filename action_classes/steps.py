@@ -127,7 +127,22 @@ class ExpectSpec(StrictModel):
 
 
 class ExtractSpec(_LocatedSpec):
-    """Read a value from the page: its text, an attribute, or an input's value."""
+    """Read a value from the page: its text, an attribute, or an input's value.
+
+    In an extract step ``name`` names the value; a role's accessible name then
+    goes in an explicit ``locator: {role: ..., name: ...}``.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "locator" not in data and "name" in data:
+            data = dict(data)
+            value_name = data.pop("name")
+            folded = _fold_locator(data)
+            folded["name"] = value_name
+            return folded
+        return _fold_locator(data)
 
     name: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]*$", description="Name to store under.")
     attribute: str | None = Field(None, description="Attribute to read; 'value' reads an input.")
@@ -135,7 +150,16 @@ class ExtractSpec(_LocatedSpec):
 
 
 STEP_KINDS: tuple[str, ...] = (
-    "goto", "click", "fill", "select", "check", "uncheck", "press", "wait_for", "expect", "extract",
+    "goto",
+    "click",
+    "fill",
+    "select",
+    "check",
+    "uncheck",
+    "press",
+    "wait_for",
+    "expect",
+    "extract",
 )
 
 

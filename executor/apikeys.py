@@ -63,8 +63,13 @@ class ApiKey:
         return self.revoked_at is None
 
     def public(self) -> dict[str, object]:
-        return {"name": self.name, "role": self.role, "created_at": self.created_at,
-                "revoked_at": self.revoked_at, "active": self.active}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+            "active": self.active,
+        }
 
 
 def _key(row: object) -> ApiKey:
@@ -89,8 +94,11 @@ class KeyStore:
         key = ApiKey(name=name, role=role, created_at=time.time())  # type: ignore[arg-type]
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(keys_table).values(
-                    name=name, role=role, token_hash=hash_token(token), created_at=key.created_at))
+                conn.execute(
+                    insert(keys_table).values(
+                        name=name, role=role, token_hash=hash_token(token), created_at=key.created_at
+                    )
+                )
         except IntegrityError as exc:
             raise IdempotencyConflict(f"a key named {name!r} already exists (names are never reused)") from exc
         return key, token
@@ -103,8 +111,11 @@ class KeyStore:
     def revoke(self, name: str) -> ApiKey:
         """Revoke a key at once; NotFound when there is no such active key."""
         with self.engine.begin() as conn:
-            gone = conn.execute(update(keys_table).where(
-                keys_table.c.name == name, keys_table.c.revoked_at.is_(None)).values(revoked_at=time.time()))
+            gone = conn.execute(
+                update(keys_table)
+                .where(keys_table.c.name == name, keys_table.c.revoked_at.is_(None))
+                .values(revoked_at=time.time())
+            )
             if not gone.rowcount:
                 raise NotFound(f"no active key named {name!r}")
             row = conn.execute(select(keys_table).where(keys_table.c.name == name)).first()

@@ -31,9 +31,11 @@ async def _measure(steward: Steward, runs: int, concurrency: int, say: Callable[
     times: list[float] = []
     try:
         for i in range(runs + 1):  # the first run warms the login session and is not counted
-            body = SubmitRequest(action="issue_credit", params={
-                "account_id": f"ACC-{(i % 50) + 1:06d}", "amount_cents": 100 + i, "reason": f"bench run {i}"},
-                context=RequestContext(account_tier="pro", agent_confidence=0.9))
+            body = SubmitRequest(
+                action="issue_credit",
+                params={"account_id": f"ACC-{(i % 50) + 1:06d}", "amount_cents": 100 + i, "reason": f"bench run {i}"},
+                context=RequestContext(account_tier="pro", agent_confidence=0.9),
+            )
             t0 = time.perf_counter()
             rec, _ = await asyncio.to_thread(steward.submit, body, "bench-agent")
             while not rec.terminal:
@@ -52,8 +54,9 @@ async def _measure(steward: Steward, runs: int, concurrency: int, say: Callable[
     return times
 
 
-def run_e2e_bench(*, runs: int = 20, out: Path, db: str | None = None,
-                  say: Callable[[str], None] = print) -> dict[str, Any]:
+def run_e2e_bench(
+    *, runs: int = 20, out: Path, db: str | None = None, say: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Run the benchmark against a fresh fixture; write and return the results."""
     from fixtures.billing_console import FixtureServer
 

@@ -24,8 +24,9 @@ _Call = tuple[str, str, dict[str, Any] | None, Any]  # method, path, query, json
 class StewardAPIError(Exception):
     """An error response; ``retryable`` is True for 429 and 503 (wait ``retry_after`` seconds)."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
         self.details, self.retry_after = details, retry_after
@@ -44,8 +45,7 @@ def _result(resp: httpx.Response) -> Any:
     except (ValueError, KeyError, TypeError):
         code, message, details = "http_error", resp.text[:500], None
     retry = resp.headers.get("Retry-After")
-    raise StewardAPIError(resp.status_code, code, message, details,
-                          float(retry) if retry and retry.isdigit() else None)
+    raise StewardAPIError(resp.status_code, code, message, details, float(retry) if retry and retry.isdigit() else None)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -56,10 +56,23 @@ class _Routes:
     """Builds each route's call; the sync and async clients only send them."""
 
     @staticmethod
-    def submit(action: str, params: dict[str, Any] | None = None, *, idempotency_key: str | None = None,
-               context: dict[str, Any] | None = None, confirmation: dict[str, Any] | None = None) -> _Call:
-        body = _drop_none({"action": action, "params": params or {}, "idempotency_key": idempotency_key,
-                           "context": context, "confirmation": confirmation})
+    def submit(
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        context: dict[str, Any] | None = None,
+        confirmation: dict[str, Any] | None = None,
+    ) -> _Call:
+        body = _drop_none(
+            {
+                "action": action,
+                "params": params or {},
+                "idempotency_key": idempotency_key,
+                "context": context,
+                "confirmation": confirmation,
+            }
+        )
         return "POST", "/v1/actions", None, body
 
     @staticmethod
@@ -71,11 +84,24 @@ class _Routes:
         return "GET", "/v1/actions", _drop_none({"state": states, "limit": limit}), None
 
     @staticmethod
-    def confirm(request_id: str, *, quote_text: str, params_hash: str, channel: str = "chat",
-                reference: str | None = None, confirmed_at: datetime | None = None) -> _Call:
-        body = _drop_none({"channel": channel, "quote": quote_text, "params_hash": params_hash,
-                           "reference": reference,
-                           "confirmed_at": confirmed_at.isoformat() if confirmed_at else None})
+    def confirm(
+        request_id: str,
+        *,
+        quote_text: str,
+        params_hash: str,
+        channel: str = "chat",
+        reference: str | None = None,
+        confirmed_at: datetime | None = None,
+    ) -> _Call:
+        body = _drop_none(
+            {
+                "channel": channel,
+                "quote": quote_text,
+                "params_hash": params_hash,
+                "reference": reference,
+                "confirmed_at": confirmed_at.isoformat() if confirmed_at else None,
+            }
+        )
         return "POST", f"/v1/actions/{quote(request_id, safe='')}/confirmation", None, body
 
     @staticmethod
@@ -83,8 +109,9 @@ class _Routes:
         return "POST", f"/v1/actions/{quote(request_id, safe='')}/{verb}", None, body
 
     @staticmethod
-    def audit_events(after_seq: int | None = None, limit: int = 100, action_id: str | None = None,
-                     types: list[str] | None = None) -> _Call:
+    def audit_events(
+        after_seq: int | None = None, limit: int = 100, action_id: str | None = None, types: list[str] | None = None
+    ) -> _Call:
         query = _drop_none({"after_seq": after_seq, "limit": limit, "action_id": action_id, "type": types})
         return "GET", "/v1/audit/events", query, None
 
@@ -95,11 +122,19 @@ class _Methods:
     def _send(self, call: _Call) -> Any:
         raise NotImplementedError
 
-    def submit(self, action: str, params: dict[str, Any] | None = None, *, idempotency_key: str | None = None,
-               context: dict[str, Any] | None = None, confirmation: dict[str, Any] | None = None) -> Any:
+    def submit(
+        self,
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        context: dict[str, Any] | None = None,
+        confirmation: dict[str, Any] | None = None,
+    ) -> Any:
         """POST /v1/actions (agent): the request view, with ``created``."""
-        return self._send(_Routes.submit(action, params, idempotency_key=idempotency_key, context=context,
-                                         confirmation=confirmation))
+        return self._send(
+            _Routes.submit(action, params, idempotency_key=idempotency_key, context=context, confirmation=confirmation)
+        )
 
     def get(self, request_id: str, *, wait: float | None = None) -> Any:
         """GET /v1/actions/{id}; ``wait`` long-polls for a terminal state."""
@@ -109,11 +144,27 @@ class _Methods:
         """GET /v1/actions: newest first (an agent sees its own)."""
         return self._send(_Routes.list_requests(states, limit))
 
-    def confirm(self, request_id: str, *, quote: str, params_hash: str, channel: str = "chat",
-                reference: str | None = None, confirmed_at: datetime | None = None) -> Any:
+    def confirm(
+        self,
+        request_id: str,
+        *,
+        quote: str,
+        params_hash: str,
+        channel: str = "chat",
+        reference: str | None = None,
+        confirmed_at: datetime | None = None,
+    ) -> Any:
         """POST /v1/actions/{id}/confirmation (agent)."""
-        return self._send(_Routes.confirm(request_id, quote_text=quote, params_hash=params_hash, channel=channel,
-                                          reference=reference, confirmed_at=confirmed_at))
+        return self._send(
+            _Routes.confirm(
+                request_id,
+                quote_text=quote,
+                params_hash=params_hash,
+                channel=channel,
+                reference=reference,
+                confirmed_at=confirmed_at,
+            )
+        )
 
     def approve(self, request_id: str, note: str = "") -> Any:
         """POST /v1/actions/{id}/approve (operator)."""
@@ -147,8 +198,14 @@ class _Methods:
         """GET /v1/catalog (agent): actions with parameter schemas."""
         return self._send(("GET", "/v1/catalog", None, None))
 
-    def audit_events(self, *, after_seq: int | None = None, limit: int = 100, action_id: str | None = None,
-                     types: list[str] | None = None) -> Any:
+    def audit_events(
+        self,
+        *,
+        after_seq: int | None = None,
+        limit: int = 100,
+        action_id: str | None = None,
+        types: list[str] | None = None,
+    ) -> Any:
         """GET /v1/audit/events (auditor): one page."""
         return self._send(_Routes.audit_events(after_seq, limit, action_id, types))
 
@@ -168,8 +225,15 @@ def _headers(token: str) -> dict[str, str]:
 class StewardClient(_Methods):
     """Synchronous client; use as a context manager or call ``close()``."""
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 90.0,
-                 transport: httpx.BaseTransport | None = None, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 90.0,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         """``http`` reuses an existing httpx client (e.g. Starlette's TestClient); it is not closed here."""
         self._own = http is None
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
@@ -193,10 +257,10 @@ class StewardClient(_Methods):
 class AsyncStewardClient(_Methods):
     """Asynchronous client: the same methods, awaited."""
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 90.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url, headers=_headers(token), timeout=timeout,
-                                       transport=transport)
+    def __init__(
+        self, base_url: str, token: str, *, timeout: float = 90.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, headers=_headers(token), timeout=timeout, transport=transport)
 
     async def _asend(self, call: _Call) -> Any:
         method, path, query, body = call

@@ -48,9 +48,7 @@ class Settings:
     """Resolved locations and knobs for one Steward process."""
 
     db_url: str = field(default_factory=default_db_url)
-    home: Path = field(
-        default_factory=lambda: Path(os.environ.get("STEWARD_HOME") or ".steward").resolve()
-    )
+    home: Path = field(default_factory=lambda: Path(os.environ.get("STEWARD_HOME") or ".steward").resolve())
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     policy_path: Path = DEFAULT_POLICY_PATH
 

@@ -68,7 +68,9 @@ class _Printer:
         self.out(f"[{time.monotonic() - self.t0:6.2f}s] {text}")
 
 
-async def _until(steward: Steward, request_id: str, states: set[RequestState], timeout: float = TERMINAL_WAIT_S) -> RequestRecord:
+async def _until(
+    steward: Steward, request_id: str, states: set[RequestState], timeout: float = TERMINAL_WAIT_S
+) -> RequestRecord:
     deadline = time.monotonic() + timeout
     while True:
         rec = await asyncio.to_thread(steward.get, request_id)
@@ -78,9 +80,11 @@ async def _until(steward: Steward, request_id: str, states: set[RequestState], t
 
 
 def _credit(amount: int, account: str, reason: str, **ctx: Any) -> SubmitRequest:
-    return SubmitRequest(action="issue_credit",
-                         params={"account_id": account, "amount_cents": amount, "reason": reason},
-                         context=RequestContext(**{"account_tier": "pro", "agent_confidence": 0.92, **ctx}))
+    return SubmitRequest(
+        action="issue_credit",
+        params={"account_id": account, "amount_cents": amount, "reason": reason},
+        context=RequestContext(**{"account_tier": "pro", "agent_confidence": 0.92, **ctx}),
+    )
 
 
 async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) -> list[DemoRow]:
@@ -103,7 +107,9 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
     # 1. autonomous
     say("1. A small goodwill credit ($15.00): policy lets it run autonomously")
     before = db.count_credits("ACC-000002")
-    rec = await submit(_credit(1500, "ACC-000002", "Late delivery goodwill", customer_goal="Compensation for a late parcel"))
+    rec = await submit(
+        _credit(1500, "ACC-000002", "Late delivery goodwill", customer_goal="Compensation for a late parcel")
+    )
     rec = await _until(steward, rec.id, terminal)
     credits = db.credits("ACC-000002")
     ok = len(credits) == before + 1 and credits[0].amount_cents == 1500
@@ -112,13 +118,20 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
     # 2. customer_confirmed
     say("2. A contact email change: needs the customer's confirmation first")
     new_email = "grace.hopper+billing@example.org"
-    body = SubmitRequest(action="update_contact_email", params={"account_id": "ACC-000003", "new_email": new_email},
-                         context=RequestContext(customer_goal="Send invoices to my new address",
-                                                account_tier="pro", agent_confidence=0.9))
+    body = SubmitRequest(
+        action="update_contact_email",
+        params={"account_id": "ACC-000003", "new_email": new_email},
+        context=RequestContext(
+            customer_goal="Send invoices to my new address", account_tier="pro", agent_confidence=0.9
+        ),
+    )
     rec = await submit(body)
     say('   customer says in chat: "Yes, please change it to grace.hopper+billing@example.org"')
-    conf = Confirmation(channel="chat", quote="Yes, please change it to grace.hopper+billing@example.org",
-                        params_hash=rec.params_hash or "")
+    conf = Confirmation(
+        channel="chat",
+        quote="Yes, please change it to grace.hopper+billing@example.org",
+        params_hash=rec.params_hash or "",
+    )
     rec = await asyncio.to_thread(steward.confirm, rec.id, conf, f"agent:{AGENT}")
     say(f"   confirmation bound to params {rec.params_hash[:12] if rec.params_hash else ''}…: {rec.state.value}")
     rec = await _until(steward, rec.id, terminal)
@@ -155,8 +168,11 @@ async def _walk(steward: Steward, server: Any, say: _Printer, admin_token: str) 
     # 5. kill switch mid-execution
     say("5. Kill switch while an action is executing")
     async with httpx.AsyncClient() as client:  # slow the account page so the halt lands mid-run
-        await client.post(f"{server.base_url}/__faults", json={"delay_ms": {"/accounts/ACC-000009": 1500}},
-                          headers={"X-Fixture-Admin": admin_token})
+        await client.post(
+            f"{server.base_url}/__faults",
+            json={"delay_ms": {"/accounts/ACC-000009": 1500}},
+            headers={"X-Fixture-Admin": admin_token},
+        )
     before = db.count_credits("ACC-000009")
     rec = await submit(_credit(900, "ACC-000009", "Courtesy credit"))
     rec = await _until(steward, rec.id, {RequestState.EXECUTING})
@@ -194,12 +210,10 @@ async def _main(steward: Steward, server: Any, say: _Printer, admin_token: str) 
         await driver.close()
 
 
-def run_demo(*, db: str | None = None, home: Path | None = None,
-             out: Callable[[str], None] = print) -> DemoResult:
+def run_demo(*, db: str | None = None, home: Path | None = None, out: Callable[[str], None] = print) -> DemoResult:
     """Run the whole demo; returns the outcome table (the CLI prints it)."""
-    from fixtures.billing_console import FixtureServer
-
     from executor.logs import configure_logging
+    from fixtures.billing_console import FixtureServer
 
     say = _Printer(out)
     configure_logging("WARNING")
@@ -209,8 +223,9 @@ def run_demo(*, db: str | None = None, home: Path | None = None,
     password = "demo-" + secrets.token_urlsafe(12)
     admin_token = secrets.token_urlsafe(16)
     say(f"working folder {work}")
-    with FixtureServer(work / "billing_console.db", user="steward-bot", password=password,
-                       env={"BILLING_ADMIN_TOKEN": admin_token}) as server:
+    with FixtureServer(
+        work / "billing_console.db", user="steward-bot", password=password, env={"BILLING_ADMIN_TOKEN": admin_token}
+    ) as server:
         say(f"billing console (fixture) at {server.base_url}")
         os.environ.update(BILLING_URL=server.base_url, BILLING_USER="steward-bot", BILLING_PASSWORD=password)
         settings = Settings(db_url=db_url, home=home, catalog_dir=DEFAULT_CATALOG_DIR, policy_path=DEFAULT_POLICY_PATH)
@@ -220,13 +235,20 @@ def run_demo(*, db: str | None = None, home: Path | None = None,
             rows = asyncio.run(_main(steward, server, say, admin_token))
             say("6. Audit: sign a checkpoint and verify the whole log")
             checkpoint = steward.checkpoint()
-            say(f"   signed checkpoint: size {checkpoint.size}, root {checkpoint.root[:16]}…, "
-                f"file {steward.settings.checkpoint_dir / checkpoint.file_name}")
+            say(
+                f"   signed checkpoint: size {checkpoint.size}, root {checkpoint.root[:16]}…, "
+                f"file {steward.settings.checkpoint_dir / checkpoint.file_name}"
+            )
             report = steward.verify_audit()
-            say(f"   audit verify: {'ok' if report.ok else 'FAILED'} over {report.entries} entries"
-                + ("" if report.ok else f" (first bad seq {report.first_bad_seq}: {report.problems[:1]})"))
-            evidence = [f"{r.request_id} {e['kind']:<10} {e['label']:<18} {e.get('path', e['sha256'])}"
-                        for r in rows for e in (steward.get(r.request_id).outcome or {}).get("evidence", [])]
+            say(
+                f"   audit verify: {'ok' if report.ok else 'FAILED'} over {report.entries} entries"
+                + ("" if report.ok else f" (first bad seq {report.first_bad_seq}: {report.problems[:1]})")
+            )
+            evidence = [
+                f"{r.request_id} {e['kind']:<10} {e['label']:<18} {e.get('path', e['sha256'])}"
+                for r in rows
+                for e in (steward.get(r.request_id).outcome or {}).get("evidence", [])
+            ]
         finally:
             steward.close()
     return DemoResult(rows, report.ok, report.entries, evidence, time.monotonic() - say.t0, home)

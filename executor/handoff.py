@@ -10,8 +10,9 @@ from executor.store.records import RequestRecord
 __all__ = ["handoff_packet"]
 
 
-def handoff_packet(rec: RequestRecord, *, description: str = "",
-                   preconditions: dict[str, Any] | None = None) -> dict[str, Any]:
+def handoff_packet(
+    rec: RequestRecord, *, description: str = "", preconditions: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Summarise a request for an approver or a human team.
 
     ``rec.params`` must already be the recorded (redacted) parameters.
@@ -44,11 +45,22 @@ def handoff_packet(rec: RequestRecord, *, description: str = "",
 
 def _why(decision: dict[str, Any]) -> list[dict[str, Any]]:
     """The rules and limits behind the class; the action's default when none raised it."""
-    why = [{"rule": r.get("id"), "class": r.get("class"), "reason": r.get("reason")}
-           for r in decision.get("rules", []) if r.get("decisive", True)]
-    why += [{"rule": lim.get("id"), "class": lim.get("class"), "reason": lim.get("reason")}
-            for lim in decision.get("limits", []) if lim.get("decisive")]
+    why = [
+        {"rule": r.get("id"), "class": r.get("class"), "reason": r.get("reason")}
+        for r in decision.get("rules", [])
+        if r.get("decisive", True)
+    ]
+    why += [
+        {"rule": lim.get("id"), "class": lim.get("class"), "reason": lim.get("reason")}
+        for lim in decision.get("limits", [])
+        if lim.get("decisive")
+    ]
     if not why and decision:
-        why.append({"rule": "catalog-default", "class": decision.get("default_class"),
-                    "reason": f"{decision.get('action')} is {decision.get('default_class')} by default in the catalog"})
+        why.append(
+            {
+                "rule": "catalog-default",
+                "class": decision.get("default_class"),
+                "reason": f"{decision.get('action')} is {decision.get('default_class')} by default in the catalog",
+            }
+        )
     return why

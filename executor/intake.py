@@ -94,8 +94,11 @@ class DecidePolicy:
     def __call__(self, sub: Submission) -> None:
         assert sub.action is not None and sub.params is not None
         pin = PolicyInput(
-            action=sub.action, params=sub.params, context=sub.body.context.for_policy(),
-            requester=sub.requester, usage=None,
+            action=sub.action,
+            params=sub.params,
+            context=sub.body.context.for_policy(),
+            requester=sub.requester,
+            usage=None,
         )
         try:
             usage = self.usage(self.policy, pin)
@@ -119,8 +122,11 @@ class CheckKillSwitch:
         for switch in self.switches():
             if switch.scope in covering:
                 sub.halted = switch
-                sub.reject("halted", f"halted by kill switch {switch.scope}: {switch.reason}",
-                           {"scope": switch.scope, "operator": switch.operator})
+                sub.reject(
+                    "halted",
+                    f"halted by kill switch {switch.scope}: {switch.reason}",
+                    {"scope": switch.scope, "operator": switch.operator},
+                )
                 return
 
 

@@ -21,9 +21,7 @@ def parse_scope(scope: str) -> str:
     """Validate a scope string; RequestError with the accepted forms otherwise."""
     scope = scope.strip()
     if not _SCOPE.match(scope):
-        raise RequestError(
-            f"bad kill switch scope {scope[:80]!r}: use global, target:NAME, action:NAME or class:CLASS"
-        )
+        raise RequestError(f"bad kill switch scope {scope[:80]!r}: use global, target:NAME, action:NAME or class:CLASS")
     if scope.startswith("class:"):
         name = scope.split(":", 1)[1]
         if name not in {c.value for c in ActionClass}:

@@ -26,8 +26,12 @@ class RequestContext(_Strict):
     conversation_id: str | None = Field(None, max_length=200, description="The agent's conversation id.")
     customer_id: str | None = Field(None, max_length=200, description="The customer the action is for.")
     account_tier: str | None = Field(None, max_length=50, description="Customer tier, e.g. starter, pro, enterprise.")
-    customer_goal: str | None = Field(None, max_length=1000, description="What the customer asked for, in a sentence; shown to approvers.")
-    agent_confidence: float | None = Field(None, ge=0, le=1, description="The agent's confidence that this is the right action (0..1).")
+    customer_goal: str | None = Field(
+        None, max_length=1000, description="What the customer asked for, in a sentence; shown to approvers."
+    )
+    agent_confidence: float | None = Field(
+        None, ge=0, le=1, description="The agent's confidence that this is the right action (0..1)."
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free key-value data, at most 8 KiB as JSON.")
 
     @field_validator("metadata")
@@ -50,7 +54,9 @@ class Confirmation(_Strict):
     channel: Literal["chat", "email", "voice", "sms", "web", "other"] = Field(
         description="Where the customer confirmed."
     )
-    quote: str = Field(min_length=1, max_length=2000, description="The customer's words, quoted, or a transcript excerpt.")
+    quote: str = Field(
+        min_length=1, max_length=2000, description="The customer's words, quoted, or a transcript excerpt."
+    )
     reference: str | None = Field(None, max_length=500, description="Message or call id that holds the confirmation.")
     confirmed_at: datetime | None = Field(None, description="When the customer confirmed (default: now).")
     params_hash: str = Field(
@@ -63,10 +69,17 @@ class SubmitRequest(_Strict):
     """An action request from a resolution agent."""
 
     action: str = Field(min_length=1, max_length=64, description="Catalog action name, e.g. issue_credit.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Parameters, validated against the action's schema.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Parameters, validated against the action's schema."
+    )
     idempotency_key: str | None = Field(
-        None, min_length=1, max_length=200,
+        None,
+        min_length=1,
+        max_length=200,
         description="The same key and parameters return the same request; other parameters are a 409.",
     )
-    context: RequestContext = Field(default_factory=RequestContext)
+    context: RequestContext = Field(
+        default_factory=RequestContext,
+        description="Where the request comes from; policy conditions read it as context.",
+    )
     confirmation: Confirmation | None = Field(None, description="Customer confirmation, when already collected.")

@@ -18,7 +18,11 @@ __all__ = ["NEVER_RETRY", "RetryPolicy"]
 
 # Errors whose retry cannot help and might hurt: decisions and page facts.
 NEVER_RETRY: tuple[type[StewardError], ...] = (
-    Halted, NavigationBlocked, LocatorError, ExpectationFailed, LoginFailed,
+    Halted,
+    NavigationBlocked,
+    LocatorError,
+    ExpectationFailed,
+    LoginFailed,
 )
 
 

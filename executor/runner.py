@@ -68,17 +68,29 @@ class Runner:
     async def _record(self, run: _Run, events: list[tuple[str, dict[str, Any]]], **updates: Any) -> None:
         await asyncio.to_thread(self.store.record, run.rec.id, events, self.actor, updates or None)
 
-    async def _finish(self, run: _Run, state: RequestState, reason: str, *,
-                      code: str | None = None, step: str | None = None, **extra: Any) -> RequestRecord:
+    async def _finish(
+        self,
+        run: _Run,
+        state: RequestState,
+        reason: str,
+        *,
+        code: str | None = None,
+        step: str | None = None,
+        **extra: Any,
+    ) -> RequestRecord:
         reason = scrub_text(reason, run.secrets)
-        outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted),
-                   "evidence": run.evidence, **extra}
+        outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted), "evidence": run.evidence, **extra}
         updates: dict[str, Any] = {"outcome": outcome}
         if code:
             updates.update(error_code=code, error_message=reason)
         rec = await asyncio.to_thread(
-            self.store.transition, run.rec.id, state, actor=self.actor, reason=reason,
-            expect={S.EXECUTING, S.IN_DOUBT}, updates=updates,
+            self.store.transition,
+            run.rec.id,
+            state,
+            actor=self.actor,
+            reason=reason,
+            expect={S.EXECUTING, S.IN_DOUBT},
+            updates=updates,
         )
         log.info("request.finished", request_id=rec.id, action=rec.action, state=state.value, step=step)
         return rec
@@ -99,9 +111,20 @@ class Runner:
         value = await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
         if step.extract is not None and step.extract.name:
             run.extracted[step.extract.name] = value
-        await self._record(run, [("step.completed", {
-            "phase": phase, "index": index, "kind": step.kind, "description": step.describe(),
-        })])
+        await self._record(
+            run,
+            [
+                (
+                    "step.completed",
+                    {
+                        "phase": phase,
+                        "index": index,
+                        "kind": step.kind,
+                        "description": step.describe(),
+                    },
+                )
+            ],
+        )
 
     async def _evidence(self, run: _Run, kind: str, label: str, data: bytes | None, media_type: str) -> None:
         if not data:
@@ -120,8 +143,13 @@ class Runner:
         """Execute a claimed request to a terminal state (None if the lease was lost)."""
         action = self.steward.catalog.action(rec.action)
         target = self.steward.catalog.target_of(action)
-        run = _Run(rec, action, target, {"params": dict(rec.params or {}), "extracted": {}},
-                   deadline=time.monotonic() + action.timeout_s)
+        run = _Run(
+            rec,
+            action,
+            target,
+            {"params": dict(rec.params or {}), "extracted": {}},
+            deadline=time.monotonic() + action.timeout_s,
+        )
         secret_params, _ = action.sensitive_params()
         run.secrets = [str(rec.params[p]) for p in secret_params if rec.params and p in rec.params]
         log.info("request.executing", request_id=rec.id, action=rec.action, attempt=rec.attempts)
@@ -153,10 +181,21 @@ class Runner:
                 await self._close(run, session, f"attempt {attempt} failed")
                 if policy.should_retry(exc, attempt):
                     delay = policy.delay(attempt)
-                    await self._record(run, [("step.retry", {
-                        "attempt": attempt, "error": exc.code, "step": exc.step,
-                        "message": scrub_text(exc.message, run.secrets), "delay_s": delay,
-                    })])
+                    await self._record(
+                        run,
+                        [
+                            (
+                                "step.retry",
+                                {
+                                    "attempt": attempt,
+                                    "error": exc.code,
+                                    "step": exc.step,
+                                    "message": scrub_text(exc.message, run.secrets),
+                                    "delay_s": delay,
+                                },
+                            )
+                        ],
+                    )
                     if exc.code == "session_lost" and hasattr(self.driver, "forget_login"):
                         self.driver.forget_login(run.target)
                     await asyncio.sleep(delay)
@@ -172,6 +211,9 @@ class Runner:
     async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
         if session is None:
             return
+        blocked = [b.__dict__ for b in session.blocked]
+        if blocked:  # origin and path only: query strings can carry secrets
+            await self._record(run, [("browser.blocked", {"requests": blocked[:50], "count": len(blocked)})])
         try:
             trace = await session.finish()
         except Exception as exc:  # closing must never mask the real outcome
@@ -212,8 +254,10 @@ class Runner:
         where = f"commit: {commit.describe()}"
         await self._guard(run, where)
         # The commit control must be unambiguous and ready before we mark the commit.
-        await session.run(Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled")),
-                          timeout_ms=run.action.step_timeout_ms)
+        await session.run(
+            Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled")),
+            timeout_ms=run.action.step_timeout_ms,
+        )
         await self._guard(run, where)
         now = self.store.clock.now()
         await self._record(run, [("commit.started", {"step": commit.describe()})], commit_started_at=now)
@@ -223,10 +267,21 @@ class Runner:
         except ExecutionError as exc:
             commit_error = exc
         after = await self._extract_all(run, session, run.action.after_commit)
-        await self._record(run, [("commit.completed", {
-            "step": commit.describe(), "error": commit_error.code if commit_error else None,
-            "after_commit": {k: run.extracted.get(k) for k in run.action.after_commit}, "problems": after,
-        })], commit_done_at=self.store.clock.now())
+        await self._record(
+            run,
+            [
+                (
+                    "commit.completed",
+                    {
+                        "step": commit.describe(),
+                        "error": commit_error.code if commit_error else None,
+                        "after_commit": {k: run.extracted.get(k) for k in run.action.after_commit},
+                        "problems": after,
+                    },
+                )
+            ],
+            commit_done_at=self.store.clock.now(),
+        )
         await self._evidence(run, "screenshot", "after commit", await _safe_shot(session), "image/png")
         return await self._verify(run, session, commit_error)
 
@@ -251,8 +306,12 @@ class Runner:
             note = f" (the commit step reported {commit_error.code}, verification settled it)" if commit_error else ""
             return await self._finish(run, S.SUCCEEDED, "verified" + note)
         return await self._finish(
-            run, S.UNVERIFIED, f"committed, but verification did not confirm: {failure.message}",
-            code="unverified", step=failure.step, handoff="A person must check the back-office and settle this request.",
+            run,
+            S.UNVERIFIED,
+            f"committed, but verification did not confirm: {failure.message}",
+            code="unverified",
+            step=failure.step,
+            handoff="A person must check the back-office and settle this request.",
         )
 
 
@@ -261,6 +320,3 @@ async def _safe_shot(session: ActionSession) -> bytes | None:
         return await session.screenshot()
     except Exception:
         return None
-
-
-

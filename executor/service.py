@@ -70,8 +70,16 @@ def _same_identity(a: str, b: str) -> bool:
 class Steward:
     """Everything a Steward process does with requests."""
 
-    def __init__(self, settings: Settings, *, engine: Engine | None = None, clock: Clock | None = None,
-                 catalog: Catalog | None = None, policy: Policy | None = None, loaded_by: str = "system") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        clock: Clock | None = None,
+        catalog: Catalog | None = None,
+        policy: Policy | None = None,
+        loaded_by: str = "system",
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = engine or open_engine(settings.db_url)
@@ -97,7 +105,9 @@ class Steward:
             key = self.settings.key_dir / "audit.key"
             signer = load_signer(key) if key.exists() else keygen(self.settings.key_dir)
             self._checkpointer = Checkpointer(
-                self.audit, signer, out_dir=self.settings.checkpoint_dir,
+                self.audit,
+                signer,
+                out_dir=self.settings.checkpoint_dir,
                 policy=CheckpointPolicy(every_entries=1000, every_seconds=60),
             )
         return self._checkpointer
@@ -128,19 +138,32 @@ class Steward:
             last[entry.type] = str(entry.payload.get("version"))
         events = []
         if last.get("catalog.loaded") != self.catalog.version:
-            events.append(("catalog.loaded", {
-                "version": self.catalog.version, "by": by, "files": [Path(f).name for f in self.catalog.files],
-                "summary": f"{len(self.catalog.targets)} targets, {len(self.catalog.actions)} actions: "
-                           + ", ".join(sorted(self.catalog.actions)),
-                "previous": last.get("catalog.loaded"),
-            }))
+            events.append(
+                (
+                    "catalog.loaded",
+                    {
+                        "version": self.catalog.version,
+                        "by": by,
+                        "files": [Path(f).name for f in self.catalog.files],
+                        "summary": f"{len(self.catalog.targets)} targets, {len(self.catalog.actions)} actions: "
+                        + ", ".join(sorted(self.catalog.actions)),
+                        "previous": last.get("catalog.loaded"),
+                    },
+                )
+            )
         if last.get("policy.loaded") != self.policy.version:
-            events.append(("policy.loaded", {
-                "version": self.policy.version, "by": by,
-                "summary": f"{len(self.policy.rules)} rules, {len(self.policy.limits)} limits: "
-                           + ", ".join(r.id for r in (*self.policy.rules, *self.policy.limits)),
-                "previous": last.get("policy.loaded"),
-            }))
+            events.append(
+                (
+                    "policy.loaded",
+                    {
+                        "version": self.policy.version,
+                        "by": by,
+                        "summary": f"{len(self.policy.rules)} rules, {len(self.policy.limits)} limits: "
+                        + ", ".join(r.id for r in (*self.policy.rules, *self.policy.limits)),
+                        "previous": last.get("policy.loaded"),
+                    },
+                )
+            )
         if events:
             self.store.record(None, events, f"system:{by}")
 
@@ -161,8 +184,9 @@ class Steward:
         """The packet an approver (or a human team, when forbidden) reads."""
         action = self.catalog.actions.get(rec.action)
         shown = Redaction(action.sensitive_params()[0] if action else set(), (), self.pii_key).params(rec.params)
-        packet = handoff_packet(rec.model_copy(update={"params": shown}),
-                                description=action.description if action else "")
+        packet = handoff_packet(
+            rec.model_copy(update={"params": shown}), description=action.description if action else ""
+        )
         return packet
 
     # -- intake -------------------------------------------------------------------
@@ -181,13 +205,18 @@ class Steward:
             existing = self._idempotent(requester, body, phash)
             if existing is not None:
                 return existing, False
-        sub = Submission(body=body, requester=requester, params_hash=phash)
-        for gate in default_gates(self.catalog, self.policy, self.usage, self.store.kill_switches):
-            gate(sub)
-            if sub.rejection:
-                break
         try:
-            return self._store_submission(sub), True
+            if self.policy.limits_for(body.action):
+                # Budgets: read usage and insert in one locked transaction (atomic across processes).
+                with self.store.budget_lock() as conn:
+                    sub = self._gate(
+                        body, requester, phash, self.usage.within(conn), lambda: self.store.switches_in(conn)
+                    )
+                    rec = self._store_submission(sub, conn)
+                return self.store.finish_create(rec), True
+            return self._store_submission(
+                self._gate(body, requester, phash, self.usage, self.store.kill_switches)
+            ), True
         except Exception as exc:
             from sqlalchemy.exc import IntegrityError
 
@@ -196,6 +225,15 @@ class Steward:
                 if existing is not None:
                     return existing, False
             raise
+
+    def _gate(self, body: SubmitRequest, requester: str, phash: str, usage: Any, switches: Any) -> Submission:
+        """Run the intake gates in order; stop at the first rejection."""
+        sub = Submission(body=body, requester=requester, params_hash=phash)
+        for gate in default_gates(self.catalog, self.policy, usage, switches):
+            gate(sub)
+            if sub.rejection:
+                break
+        return sub
 
     def _idempotent(self, requester: str, body: SubmitRequest, phash: str) -> RequestRecord | None:
         from executor.errors import IdempotencyConflict
@@ -211,38 +249,59 @@ class Steward:
             )
         return existing
 
-    def _store_submission(self, sub: Submission) -> RequestRecord:
+    def _store_submission(self, sub: Submission, conn: Any = None) -> RequestRecord:
         action, body, now = sub.action, sub.body, self.clock.now()
         red = self.redaction(action)
         received = {
-            "action": body.action[:64], "target": action.target if action else None,
+            "action": body.action[:64],
+            "target": action.target if action else None,
             "params": red.params(sub.params) if sub.params is not None else None,
-            "params_hash": sub.params_hash, "requester": sub.requester,
-            "idempotency_key": body.idempotency_key, "context": body.context.model_dump(exclude_none=True),
+            "params_hash": sub.params_hash,
+            "requester": sub.requester,
+            "idempotency_key": body.idempotency_key,
+            "context": body.context.model_dump(exclude_none=True),
             "catalog_version": self.catalog.version,
         }
         events: list[tuple[str, dict[str, Any]]] = [("request.received", received)]
         values: dict[str, Any] = {
-            "id": new_request_id(), "action": body.action[:64], "requester": sub.requester,
-            "idempotency_key": body.idempotency_key, "params": sub.params, "params_hash": sub.params_hash,
+            "id": new_request_id(),
+            "action": body.action[:64],
+            "requester": sub.requester,
+            "idempotency_key": body.idempotency_key,
+            "params": sub.params,
+            "params_hash": sub.params_hash,
             "context": body.context.model_dump(mode="json", exclude_none=True),
-            "target": action.target if action else None, "category": action.category if action else None,
-            "catalog_version": self.catalog.version, "policy_version": self.policy.version,
+            "target": action.target if action else None,
+            "category": action.category if action else None,
+            "catalog_version": self.catalog.version,
+            "policy_version": self.policy.version,
         }
         if sub.decision is not None:
             decision = sub.decision.model_dump(mode="json")
             values.update(action_class=sub.decision.action_class.value, decision=decision)
-            events.append(("policy.decided", {
-                "class": decision["class"], "default_class": decision["default_class"],
-                "rules": decision["rules"], "limits": decision["limits"],
-                "policy_version": decision["policy_version"], "explanation": decision["explanation"],
-            }))
+            events.append(
+                (
+                    "policy.decided",
+                    {
+                        "class": decision["class"],
+                        "default_class": decision["default_class"],
+                        "rules": decision["rules"],
+                        "limits": decision["limits"],
+                        "policy_version": decision["policy_version"],
+                        "explanation": decision["explanation"],
+                    },
+                )
+            )
         if sub.rejection:
             code, message, details = sub.rejection
-            values.update(state=S.REJECTED.value, error_code=code, error_message=message,
-                          outcome={"details": details} if details else None)
+            values.update(
+                state=S.REJECTED.value,
+                error_code=code,
+                error_message=message,
+                outcome={"details": details} if details else None,
+            )
             events.append(("request.rejected", {"from": "received", "to": "rejected", "reason": message, "code": code}))
-            return self.store.create(values, events, f"agent:{sub.requester}")
+            return self.store.create(values, events, f"agent:{sub.requester}", conn)
         assert action is not None and sub.decision is not None
         cls = sub.decision.action_class
         if cls == ActionClass.HUMAN_APPROVED:
@@ -256,9 +315,10 @@ class Steward:
             values["confirmation"] = conf
             events.append(("confirmation.attached", conf))
         values.update(state=state.value, expires_at=expires)
-        events.append((f"request.{state.value}", {"from": "received", "to": state.value,
-                                                   "reason": sub.decision.explanation}))
-        return self.store.create(values, events, f"agent:{sub.requester}")
+        events.append(
+            (f"request.{state.value}", {"from": "received", "to": state.value, "reason": sub.decision.explanation})
+        )
+        return self.store.create(values, events, f"agent:{sub.requester}", conn)
 
     def _confirmation_record(self, conf: Confirmation) -> dict[str, Any]:
         from executor.clock import iso
@@ -266,8 +326,13 @@ class Steward:
         at = conf.confirmed_at.timestamp() if conf.confirmed_at else self.clock.now()
         if at > self.clock.now() + 120:
             raise RequestError("confirmed_at is in the future")
-        return {"channel": conf.channel, "quote": conf.quote, "reference": conf.reference,
-                "confirmed_at": iso(at), "params_hash": conf.params_hash}
+        return {
+            "channel": conf.channel,
+            "quote": conf.quote,
+            "reference": conf.reference,
+            "confirmed_at": iso(at),
+            "params_hash": conf.params_hash,
+        }
 
     # -- people's decisions -----------------------------------------------------------
 
@@ -283,9 +348,14 @@ class Steward:
                 )
 
         return self.store.transition(
-            request_id, S.QUEUED, actor=actor, reason="customer confirmed",
-            expect={S.AWAITING_CONFIRMATION}, updates={"confirmation": conf, "expires_at": None},
-            events=[("confirmation.attached", conf)], check=check,
+            request_id,
+            S.QUEUED,
+            actor=actor,
+            reason="customer confirmed",
+            expect={S.AWAITING_CONFIRMATION},
+            updates={"confirmation": conf, "expires_at": None},
+            events=[("confirmation.attached", conf)],
+            check=check,
         )
 
     def approve(self, request_id: str, operator: str, note: str = "") -> RequestRecord:
@@ -309,16 +379,26 @@ class Steward:
             if _same_identity(rec.requester, operator):
                 raise SelfApproval(f"{operator} submitted request {request_id} and cannot decide on it")
 
-        approval = {"operator": operator, "decision": "approved" if approve else "denied",
-                    "note": note[:2000], "at": iso(self.clock.now())}
-        event = ("approval.granted" if approve else "approval.denied",
-                 {"operator": operator, "note": note[:2000], "requester": None})
+        approval = {
+            "operator": operator,
+            "decision": "approved" if approve else "denied",
+            "note": note[:2000],
+            "at": iso(self.clock.now()),
+        }
+        event = (
+            "approval.granted" if approve else "approval.denied",
+            {"operator": operator, "note": note[:2000], "requester": None},
+        )
         target = S.QUEUED if approve else S.DENIED
         rec = self.store.transition(
-            request_id, target, actor=f"operator:{operator}",
+            request_id,
+            target,
+            actor=f"operator:{operator}",
             reason=f"{'approved' if approve else 'denied'} by {operator}" + (f": {note[:200]}" if note else ""),
-            expect={S.AWAITING_APPROVAL}, updates={"approval": approval, "expires_at": None},
-            events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})], check=check,
+            expect={S.AWAITING_APPROVAL},
+            updates={"approval": approval, "expires_at": None},
+            events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})],
+            check=check,
         )
         return rec
 
@@ -326,7 +406,10 @@ class Steward:
         """Cancel before execution only."""
         try:
             return self.store.transition(
-                request_id, S.CANCELLED, actor=actor, reason=reason or "cancelled",
+                request_id,
+                S.CANCELLED,
+                actor=actor,
+                reason=reason or "cancelled",
                 expect={S.AWAITING_APPROVAL, S.AWAITING_CONFIRMATION, S.QUEUED},
             )
         except InvalidState as exc:
@@ -337,11 +420,15 @@ class Steward:
         done = []
         for rec in self.store.due_expiry():
             try:
-                done.append(self.store.transition(
-                    rec.id, S.EXPIRED, actor="system:expiry",
-                    reason=f"no {'approval' if rec.state == S.AWAITING_APPROVAL else 'confirmation'} in time",
-                    expect={S.AWAITING_APPROVAL, S.AWAITING_CONFIRMATION},
-                ))
+                done.append(
+                    self.store.transition(
+                        rec.id,
+                        S.EXPIRED,
+                        actor="system:expiry",
+                        reason=f"no {'approval' if rec.state == S.AWAITING_APPROVAL else 'confirmation'} in time",
+                        expect={S.AWAITING_APPROVAL, S.AWAITING_CONFIRMATION},
+                    )
+                )
             except InvalidState:
                 continue  # decided meanwhile
         return done

@@ -27,9 +27,18 @@ class RequestState(StrEnum):
 
 
 S = RequestState
-TERMINAL = frozenset({
-    S.REJECTED, S.SUCCEEDED, S.FAILED, S.ABORTED, S.UNVERIFIED, S.EXPIRED, S.CANCELLED, S.DENIED,
-})
+TERMINAL = frozenset(
+    {
+        S.REJECTED,
+        S.SUCCEEDED,
+        S.FAILED,
+        S.ABORTED,
+        S.UNVERIFIED,
+        S.EXPIRED,
+        S.CANCELLED,
+        S.DENIED,
+    }
+)
 ACTIVE = frozenset(set(S) - TERMINAL)
 
 TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {

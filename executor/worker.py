@@ -32,8 +32,16 @@ def default_worker_id() -> str:
 class Worker:
     """Claims queued requests and runs up to ``concurrency`` at once."""
 
-    def __init__(self, steward: Steward, driver: BrowserDriver, *, concurrency: int = 1,
-                 poll_s: float = 0.2, lease_s: float = 30.0, worker_id: str | None = None) -> None:
+    def __init__(
+        self,
+        steward: Steward,
+        driver: BrowserDriver,
+        *,
+        concurrency: int = 1,
+        poll_s: float = 0.2,
+        lease_s: float = 30.0,
+        worker_id: str | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.steward = steward
@@ -78,8 +86,9 @@ class Worker:
                 if once and not self.running:
                     break
                 stop_wait = asyncio.create_task(self._stop.wait())
-                done, _ = await asyncio.wait([*self.running.values(), stop_wait], timeout=self.poll_s,
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    [*self.running.values(), stop_wait], timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED
+                )
                 stop_wait.cancel()
                 self._reap(done)
         finally:

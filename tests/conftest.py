@@ -32,8 +32,14 @@ def billing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         raise RuntimeError("Chromium is required for the browser tests (install the chromium package)")
     folder = tmp_path_factory.mktemp("billing")
     saved = {k: os.environ.get(k) for k in ("BILLING_URL", "BILLING_USER", "BILLING_PASSWORD")}
-    with FixtureServer(folder / "billing.db", user=BILLING_USER, password=CANARY_PASSWORD,
-                       save_delay_ms=50, n_accounts=600, env={"BILLING_ADMIN_TOKEN": "test-admin"}) as server:
+    with FixtureServer(
+        folder / "billing.db",
+        user=BILLING_USER,
+        password=CANARY_PASSWORD,
+        save_delay_ms=50,
+        n_accounts=600,
+        env={"BILLING_ADMIN_TOKEN": "test-admin"},
+    ) as server:
         os.environ.update(BILLING_URL=server.base_url, BILLING_USER=BILLING_USER, BILLING_PASSWORD=CANARY_PASSWORD)
         yield server
     for key, value in saved.items():

@@ -21,10 +21,7 @@ def build_locator(page: Page, spec: Locator, root: Any = None) -> PWLocator:
     exact = spec.exact
     loc: PWLocator
     if key == "role":
-        if spec.name is not None:
-            loc = base.get_by_role(value, name=spec.name, exact=exact)
-        else:
-            loc = base.get_by_role(value)
+        loc = base.get_by_role(value, name=spec.name, exact=exact) if spec.name is not None else base.get_by_role(value)
     elif key == "label":
         loc = base.get_by_label(value, exact=exact)
     elif key == "text":

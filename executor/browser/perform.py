@@ -54,8 +54,9 @@ def classify(exc: Exception, what: str, *, timeout_ms: int) -> ExecutionError:
     return ExecutionError(f"{what}: {_first_line(msg)}", step=what)
 
 
-async def _goto(page: Page, url: str, base_url: str, confinement: Confinement, timeout: int,
-                login_path: str | None) -> None:
+async def _goto(
+    page: Page, url: str, base_url: str, confinement: Confinement, timeout: int, login_path: str | None
+) -> None:
     full = urljoin(base_url, url)
     if not confinement.allows(full):
         raise NavigationBlocked(f"goto {url}: outside the target's allowed origins", step=f"goto {url}")
@@ -113,8 +114,9 @@ async def read_value(page: Page, spec: ExtractSpec, timeout: int) -> str:
     return text
 
 
-async def perform_step(page: Page, step: Step, *, base_url: str, confinement: Confinement,
-                       timeout_ms: int, login_path: str | None = None) -> str | None:
+async def perform_step(
+    page: Page, step: Step, *, base_url: str, confinement: Confinement, timeout_ms: int, login_path: str | None = None
+) -> str | None:
     """Run one rendered step; the extracted value for extract steps, else None."""
     spec = step.spec
     timeout = getattr(spec, "timeout_ms", None) or timeout_ms

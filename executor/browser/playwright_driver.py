@@ -48,8 +48,7 @@ def _login_path(target: Target) -> str | None:
 class PlaywrightDriver:
     """Launches Chromium (or connects to ``ws_endpoint``) and opens action sessions."""
 
-    def __init__(self, *, headless: bool = True, ws_endpoint: str | None = None,
-                 step_timeout_ms: int = 10_000) -> None:
+    def __init__(self, *, headless: bool = True, ws_endpoint: str | None = None, step_timeout_ms: int = 10_000) -> None:
         self.headless = headless
         self.ws_endpoint = ws_endpoint
         self.step_timeout_ms = step_timeout_ms
@@ -82,8 +81,9 @@ class PlaywrightDriver:
 
     async def new_context(self, target: Target, state: Any) -> tuple[BrowserContext, Confinement]:
         """A context confined to the target's origins, service workers blocked."""
-        ctx = await self.browser.new_context(storage_state=state, service_workers="block",
-                                             viewport={"width": 1280, "height": 900})
+        ctx = await self.browser.new_context(
+            storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}
+        )
         confinement = Confinement(frozenset(target.allowed_origins))
         await confinement.install(ctx)
         return ctx, confinement
@@ -103,8 +103,13 @@ class PlaywrightDriver:
                 page = await ctx.new_page()
                 for step in target.login:
                     rendered = render_step(step, {"credentials": creds})
-                    await perform_step(page, rendered, base_url=target.base_url, confinement=confinement,
-                                       timeout_ms=self.step_timeout_ms)
+                    await perform_step(
+                        page,
+                        rendered,
+                        base_url=target.base_url,
+                        confinement=confinement,
+                        timeout_ms=self.step_timeout_ms,
+                    )
                 if not await _session_ok(page, target, confinement):
                     raise LoginFailed(f"login to {target.name} did not reach a signed-in page")
                 state = await ctx.storage_state()
@@ -142,10 +147,16 @@ async def _session_ok(page: Page, target: Target, confinement: Confinement) -> b
     if check is None:
         return True
     try:
-        await perform_step(page, Step(goto=check.goto), base_url=target.base_url,
-                           confinement=confinement, timeout_ms=_SESSION_CHECK_MS)
-        await perform_step(page, Step(expect=check.expect), base_url=target.base_url,
-                           confinement=confinement, timeout_ms=_SESSION_CHECK_MS)
+        await perform_step(
+            page, Step(goto=check.goto), base_url=target.base_url, confinement=confinement, timeout_ms=_SESSION_CHECK_MS
+        )
+        await perform_step(
+            page,
+            Step(expect=check.expect),
+            base_url=target.base_url,
+            confinement=confinement,
+            timeout_ms=_SESSION_CHECK_MS,
+        )
     except ExecutionError:
         return False
     return True
@@ -154,8 +165,15 @@ async def _session_ok(page: Page, target: Target, confinement: Confinement) -> b
 class PlaywrightSession:
     """One action's context and current page."""
 
-    def __init__(self, driver: PlaywrightDriver, target: Target, ctx: BrowserContext, page: Page,
-                 confinement: Confinement, mask: list[Step]) -> None:
+    def __init__(
+        self,
+        driver: PlaywrightDriver,
+        target: Target,
+        ctx: BrowserContext,
+        page: Page,
+        confinement: Confinement,
+        mask: list[Step],
+    ) -> None:
         self.driver, self.target, self.ctx, self.page = driver, target, ctx, page
         self.confinement = confinement
         self.mask = mask
@@ -167,8 +185,14 @@ class PlaywrightSession:
         return self.confinement.blocked
 
     async def run(self, step: Step, *, timeout_ms: int) -> str | None:
-        return await perform_step(self.page, step, base_url=self.target.base_url, confinement=self.confinement,
-                                  timeout_ms=timeout_ms, login_path=self.login_path)
+        return await perform_step(
+            self.page,
+            step,
+            base_url=self.target.base_url,
+            confinement=self.confinement,
+            timeout_ms=timeout_ms,
+            login_path=self.login_path,
+        )
 
     async def fresh_page(self) -> None:
         self.page = await self.ctx.new_page()
@@ -196,4 +220,3 @@ class PlaywrightSession:
         finally:
             await self.ctx.close()
         return data
-

@@ -25,8 +25,10 @@ app.add_typer(ops_cmds.fixtures_app)
 
 def _mount_optional() -> None:
     """Sub-apps that live in their own modules."""
-    from executor.cli import audit_cmds, bench_cmds, demo_cmd, policy_cmds
+    from executor.cli import audit_cmds, bench_cmds, demo_cmd, policy_cmds, serve_cmds
 
+    serve_cmds.register(app)
+    app.add_typer(serve_cmds.keys_app)
     app.add_typer(audit_cmds.app)
     app.add_typer(policy_cmds.app)
     app.add_typer(bench_cmds.app)

@@ -68,9 +68,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-CatalogOption = Annotated[
-    str | None, typer.Option("--catalog", help="Catalog directory (default: the shipped one).")
-]
+CatalogOption = Annotated[str | None, typer.Option("--catalog", help="Catalog directory (default: the shipped one).")]
 PolicyOption = Annotated[
     str | None, typer.Option("--policy", help="Policy YAML file (default: policies/default.yaml).")
 ]
@@ -80,8 +78,9 @@ HomeOption = Annotated[
 ]
 
 
-def settings_from(db: str | None, catalog: str | None = None, policy: str | None = None,
-                  home: str | None = None) -> Any:
+def settings_from(
+    db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None
+) -> Any:
     """Settings for a command from its common options."""
     from pathlib import Path
 
@@ -97,8 +96,9 @@ def settings_from(db: str | None, catalog: str | None = None, policy: str | None
     return Settings(**kwargs)
 
 
-def open_steward(db: str | None, catalog: str | None = None, policy: str | None = None,
-                 home: str | None = None, *, by: str = "cli") -> Any:
+def open_steward(
+    db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None, *, by: str = "cli"
+) -> Any:
     """A Steward service for a command (the import is deferred to keep --help fast)."""
     from executor.service import Steward
 

@@ -11,8 +11,9 @@ from executor.cli._common import emit_json, friendly_errors
 
 __all__ = ["app"]
 
-app = typer.Typer(name="bench", help="Benchmarks (results written to files under bench-results/).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    name="bench", help="Benchmarks (results written to files under bench-results/).", no_args_is_help=True
+)
 
 
 @app.command("e2e")
@@ -30,10 +31,12 @@ def bench_e2e(
     typer.echo(f"wrote {out}", err=True)
 
 
-def _mount_audit() -> None:
+def _mount_others() -> None:
     from executor.cli.audit_cmds import bench_audit
+    from executor.cli.bench_api import bench_api
 
     app.command("audit")(bench_audit)
+    app.command("api")(bench_api)
 
 
-_mount_audit()
+_mount_others()

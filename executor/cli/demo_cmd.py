@@ -24,10 +24,13 @@ def register(app: typer.Typer) -> None:
 
         result = run_demo(db=db, home=Path(home) if home else None, out=typer.echo)
         typer.echo("")
-        typer.echo(f"{'case':<18} {'request':<31} {'class':<19} {'state':<10} {'expected':<10} check against the console's database")
+        head = f"{'case':<18} {'request':<31} {'class':<19} {'state':<10} {'expected':<10}"
+        typer.echo(f"{head} check against the console's database")
         for r in result.rows:
             mark = "ok " if r.ok else "BAD"
-            typer.echo(f"{r.label:<18} {r.request_id:<31} {r.action_class:<19} {r.state:<10} {r.expected:<10} {mark} {r.check}")
+            typer.echo(
+                f"{r.label:<18} {r.request_id:<31} {r.action_class:<19} {r.state:<10} {r.expected:<10} {mark} {r.check}"
+            )
         typer.echo("")
         typer.echo(f"audit log: {result.audit_entries} entries, verify {'ok' if result.audit_ok else 'FAILED'}")
         typer.echo(f"evidence ({len(result.evidence)} files, content-addressed by sha256):")

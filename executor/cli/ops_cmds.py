@@ -28,7 +28,9 @@ fixtures_app = typer.Typer(name="fixtures", help="Fixture back-offices for demos
 @catalog_app.command("check")
 @friendly_errors
 def catalog_check(
-    directory: Annotated[str | None, typer.Argument(help="Catalog directory or file (default: the shipped one).")] = None,
+    directory: Annotated[
+        str | None, typer.Argument(help="Catalog directory or file (default: the shipped one).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List every problem in a catalog with file and line; exit 1 if any."""
@@ -45,7 +47,9 @@ def catalog_check(
         typer.echo(f"{len(problems)} problem(s)", err=True)
     else:
         catalog = load_catalog(path)
-        typer.echo(f"ok: {len(catalog.targets)} target(s), {len(catalog.actions)} action(s), version {catalog.version[:12]}")
+        typer.echo(
+            f"ok: {len(catalog.targets)} target(s), {len(catalog.actions)} action(s), version {catalog.version[:12]}"
+        )
     if problems:
         raise typer.Exit(1)
 
@@ -56,8 +60,12 @@ def fixtures_serve(
     db: Annotated[str, typer.Option("--db", help="SQLite file of the fixture's own state.")] = "billing_console.db",
     host: Annotated[str, typer.Option(help="Interface (loopback only by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
-    user: Annotated[str, typer.Option(help="Operator user name (or $BILLING_USER).", envvar="BILLING_USER")] = "steward-bot",
-    password: Annotated[str | None, typer.Option(help="Operator password (or $BILLING_PASSWORD).", envvar="BILLING_PASSWORD")] = None,
+    user: Annotated[
+        str, typer.Option(help="Operator user name (or $BILLING_USER).", envvar="BILLING_USER")
+    ] = "steward-bot",
+    password: Annotated[
+        str | None, typer.Option(help="Operator password (or $BILLING_PASSWORD).", envvar="BILLING_PASSWORD")
+    ] = None,
     save_delay_ms: Annotated[int, typer.Option(help="Server delay on saves.")] = 300,
 ) -> None:
     """Serve the billing console fixture in the foreground."""
@@ -78,7 +86,9 @@ def register(app: typer.Typer) -> None:
         operator: Annotated[str | None, typer.Option(help="Who engages it.")] = None,
         reason: Annotated[str | None, typer.Option(help="Why.")] = None,
         list_: Annotated[bool, typer.Option("--list", help="List engaged halts instead.")] = False,
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Engage the kill switch for a scope (immediate, durable, audited)."""
         steward = open_steward(db, home=home)
@@ -95,7 +105,9 @@ def register(app: typer.Typer) -> None:
         if not (scope and operator and reason):
             fail("kill needs --scope, --operator and --reason (or --list)")
         switch = steward.kill(scope, operator, reason)
-        emit_json(switch.public()) if as_json else typer.echo(f"engaged {switch.scope} by {switch.operator}: {switch.reason}")
+        emit_json(switch.public()) if as_json else typer.echo(
+            f"engaged {switch.scope} by {switch.operator}: {switch.reason}"
+        )
 
     @app.command()
     @friendly_errors
@@ -103,7 +115,9 @@ def register(app: typer.Typer) -> None:
         scope: Annotated[str, typer.Argument(help="The scope to release.")],
         operator: Annotated[str, typer.Option(help="Who releases it.")],
         reason: Annotated[str, typer.Option(help="Why.")],
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Release an engaged kill switch (an explicit, audited act)."""
         released = open_steward(db, home=home).release(scope, operator, reason)
@@ -120,7 +134,10 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option(help="Drain the queue, then exit.")] = False,
         concurrency: Annotated[int, typer.Option(min=1, max=32, help="Actions at once.")] = 1,
         ws_endpoint: Annotated[str | None, typer.Option(help="Remote Playwright browser server.")] = None,
-        db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
+        db: DbOption = None,
+        catalog: CatalogOption = None,
+        policy: PolicyOption = None,
+        home: HomeOption = None,
     ) -> None:
         """Run a worker: claim queued requests and execute them in the browser."""
         from executor.browser.playwright_driver import PlaywrightDriver

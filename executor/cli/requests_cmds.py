@@ -62,11 +62,16 @@ def register(app: typer.Typer) -> None:
         param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Parameter key=value (repeat).")] = None,
         requester: Annotated[str, typer.Option(help="Who asks (recorded in the audit log).")] = "cli",
         idempotency_key: Annotated[str | None, typer.Option(help="Same key + same params = same request.")] = None,
-        context: Annotated[list[str] | None, typer.Option("--context", "-c", help="Context key=value (repeat).")] = None,
+        context: Annotated[
+            list[str] | None, typer.Option("--context", "-c", help="Context key=value (repeat).")
+        ] = None,
         wait: Annotated[bool, typer.Option(help="Wait until the request is terminal (a worker must run).")] = False,
         timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 120.0,
-        db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None,
-        home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        catalog: CatalogOption = None,
+        policy: PolicyOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Submit an action request; prints its id, state and class."""
         from action_classes import coerce_text_params
@@ -84,8 +89,12 @@ def register(app: typer.Typer) -> None:
         ctx["metadata"] = {k: v for k, v in raw_ctx.items() if k not in known}
         params = parse_pairs(param, "--param")
         schema = steward.catalog.actions[action].params if action in steward.catalog.actions else {}
-        body = SubmitRequest(action=action, params=coerce_text_params(schema, params),
-                             idempotency_key=idempotency_key, context=RequestContext(**ctx))
+        body = SubmitRequest(
+            action=action,
+            params=coerce_text_params(schema, params),
+            idempotency_key=idempotency_key,
+            context=RequestContext(**ctx),
+        )
         rec, created = steward.submit(body, requester)
         if wait and not rec.terminal:
             rec = _wait(steward, rec.id, timeout)
@@ -101,7 +110,9 @@ def register(app: typer.Typer) -> None:
     def status(
         request_id: Annotated[str, typer.Argument(help="Request id.")],
         wait: Annotated[float, typer.Option(help="Wait up to this many seconds for a terminal state.")] = 0.0,
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Show a request: state, class, decision, outcome, evidence."""
         steward = open_steward(db, home=home)
@@ -115,17 +126,22 @@ def register(app: typer.Typer) -> None:
         quote: Annotated[str, typer.Option(help="The customer's words confirming the action.")],
         channel: Annotated[str, typer.Option(help="chat, email, voice, sms, web or other.")] = "chat",
         reference: Annotated[str | None, typer.Option(help="Message or call id.")] = None,
-        params_hash: Annotated[str | None, typer.Option(help="Hash of the params the customer saw (default: the request's).")] = None,
+        params_hash: Annotated[
+            str | None, typer.Option(help="Hash of the params the customer saw (default: the request's).")
+        ] = None,
         actor: Annotated[str, typer.Option(help="Who attaches it.")] = "cli",
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Attach a customer confirmation bound to the request's parameters."""
         from executor.models import Confirmation
 
         steward = open_steward(db, home=home)
         rec = steward.get(request_id)
-        conf = Confirmation(channel=channel, quote=quote, reference=reference,
-                            params_hash=params_hash or rec.params_hash or "")
+        conf = Confirmation(
+            channel=channel, quote=quote, reference=reference, params_hash=params_hash or rec.params_hash or ""
+        )
         _show(steward.confirm(request_id, conf, f"agent:{actor}"), as_json)
 
     @app.command()
@@ -134,7 +150,9 @@ def register(app: typer.Typer) -> None:
         request_id: Annotated[str, typer.Argument(help="Request id.")],
         operator: Annotated[str, typer.Option(help="Your name; must differ from the requester.")],
         note: Annotated[str, typer.Option(help="Why you approve.")] = "",
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Approve a request that awaits approval."""
         _show(open_steward(db, home=home).approve(request_id, operator, note), as_json)
@@ -145,7 +163,9 @@ def register(app: typer.Typer) -> None:
         request_id: Annotated[str, typer.Argument(help="Request id.")],
         operator: Annotated[str, typer.Option(help="Your name; must differ from the requester.")],
         reason: Annotated[str, typer.Option(help="Why it must not run.")],
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Deny a request that awaits approval; it never runs."""
         _show(open_steward(db, home=home).reject(request_id, operator, reason), as_json)
@@ -156,7 +176,9 @@ def register(app: typer.Typer) -> None:
         request_id: Annotated[str, typer.Argument(help="Request id.")],
         actor: Annotated[str, typer.Option(help="Who cancels.")] = "cli",
         reason: Annotated[str, typer.Option(help="Why.")] = "",
-        db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+        db: DbOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Cancel a request before it executes."""
         _show(open_steward(db, home=home).cancel(request_id, actor, reason), as_json)

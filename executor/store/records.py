@@ -90,4 +90,9 @@ class KillSwitch(BaseModel):
     engaged_at: float
 
     def public(self) -> dict[str, Any]:
-        return {"scope": self.scope, "operator": self.operator, "reason": self.reason, "engaged_at": iso(self.engaged_at)}
+        return {
+            "scope": self.scope,
+            "operator": self.operator,
+            "reason": self.reason,
+            "engaged_at": iso(self.engaged_at),
+        }

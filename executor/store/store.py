@@ -9,10 +9,11 @@ the state does not move without its record (fail closed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from audit import AuditLog
@@ -82,8 +83,23 @@ class Store:
 
     # -- requests -------------------------------------------------------------
 
-    def create(self, values: Mapping[str, Any], events: list[Event], actor: str) -> RequestRecord:
-        """Insert a request and its first events atomically."""
+    @contextmanager
+    def budget_lock(self) -> Iterator[Connection]:
+        """One transaction in which budget usage is read and the request inserted.
+
+        SQLite's BEGIN IMMEDIATE already excludes other writers; PostgreSQL takes
+        a transaction-scoped advisory lock, so concurrent submits from any number
+        of processes never both spend the same budget.
+        """
+        with self.engine.begin() as conn:
+            if self._pg:
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('steward-budget'))"))
+            yield conn
+
+    def create(
+        self, values: Mapping[str, Any], events: list[Event], actor: str, conn: Connection | None = None
+    ) -> RequestRecord:
+        """Insert a request and its first events atomically (inside ``conn`` when given)."""
         now = self.clock.now()
         row = {"attempts": 0, "created_at": now, "updated_at": now, **values}
         if row.get("state") == RequestState.QUEUED:
@@ -94,7 +110,13 @@ class Store:
             self._append(conn, events, row["id"], actor)
             return self._row(conn, row["id"], lock=False)
 
+        if conn is not None:
+            return work(conn)  # the caller commits, then calls finish_create
         return self._terminal(self._tx(work))
+
+    def finish_create(self, rec: RequestRecord) -> RequestRecord:
+        """After the caller's transaction committed: terminal-state hooks."""
+        return self._terminal(rec)
 
     def get(self, request_id: str) -> RequestRecord:
         """The request, or NotFound."""
@@ -104,13 +126,18 @@ class Store:
     def find_idempotent(self, requester: str, key: str) -> RequestRecord | None:
         """The request submitted earlier by ``requester`` under ``key``."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(requests).where(requests.c.requester == requester, requests.c.idempotency_key == key)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    select(requests).where(requests.c.requester == requester, requests.c.idempotency_key == key)
+                )
+                .mappings()
+                .first()
+            )
         return RequestRecord.model_validate(dict(row)) if row else None
 
-    def recent(self, *, states: Iterable[RequestState] | None = None, limit: int = 100,
-             requester: str | None = None) -> list[RequestRecord]:
+    def recent(
+        self, *, states: Iterable[RequestState] | None = None, limit: int = 100, requester: str | None = None
+    ) -> list[RequestRecord]:
         """Newest first, optionally filtered."""
         query = select(requests).order_by(requests.c.created_at.desc()).limit(limit)
         if states is not None:
@@ -120,16 +147,22 @@ class Store:
         with self.engine.connect() as conn:
             return [RequestRecord.model_validate(dict(r)) for r in conn.execute(query).mappings()]
 
-    def since(self, since: float, *, states: Iterable[RequestState],
-              requester: str | None = None) -> list[RequestRecord]:
+    def since(
+        self,
+        since: float,
+        *,
+        states: Iterable[RequestState],
+        requester: str | None = None,
+        conn: Connection | None = None,
+    ) -> list[RequestRecord]:
         """Requests created at or after ``since`` in ``states`` (budget windows)."""
-        query = select(requests).where(
-            requests.c.created_at >= since, requests.c.state.in_([s.value for s in states])
-        )
+        query = select(requests).where(requests.c.created_at >= since, requests.c.state.in_([s.value for s in states]))
         if requester is not None:
             query = query.where(requests.c.requester == requester)
-        with self.engine.connect() as conn:
+        if conn is not None:
             return [RequestRecord.model_validate(dict(r)) for r in conn.execute(query).mappings()]
+        with self.engine.connect() as own:
+            return [RequestRecord.model_validate(dict(r)) for r in own.execute(query).mappings()]
 
     def transition(
         self,
@@ -173,8 +206,9 @@ class Store:
 
         return self._terminal(self._tx(work))
 
-    def record(self, request_id: str | None, events: list[Event], actor: str,
-               updates: Mapping[str, Any] | None = None) -> None:
+    def record(
+        self, request_id: str | None, events: list[Event], actor: str, updates: Mapping[str, Any] | None = None
+    ) -> None:
         """Append events (and optional row updates) without a state change."""
 
         def work(conn: Connection) -> None:
@@ -186,8 +220,9 @@ class Store:
 
     # -- the queue --------------------------------------------------------------
 
-    def claim_next(self, worker: str, lease_s: float,
-                   is_halted: Callable[[RequestRecord, list[KillSwitch]], object]) -> RequestRecord | None:
+    def claim_next(
+        self, worker: str, lease_s: float, is_halted: Callable[[RequestRecord, list[KillSwitch]], object]
+    ) -> RequestRecord | None:
         """Move the oldest runnable queued request to executing under a lease.
 
         Queued requests in the scope of an engaged kill switch are skipped (they
@@ -197,8 +232,10 @@ class Store:
         def work(conn: Connection) -> RequestRecord | None:
             switches = self._switches(conn)
             query = (
-                select(requests).where(requests.c.state == RequestState.QUEUED.value)
-                .order_by(requests.c.queued_at, requests.c.id).limit(25)
+                select(requests)
+                .where(requests.c.state == RequestState.QUEUED.value)
+                .order_by(requests.c.queued_at, requests.c.id)
+                .limit(25)
             )
             if self._pg:
                 query = query.with_for_update(skip_locked=True)
@@ -207,14 +244,34 @@ class Store:
                 if is_halted(rec, switches):
                     continue
                 now = self.clock.now()
-                conn.execute(update(requests).where(requests.c.id == rec.id).values(
-                    state=RequestState.EXECUTING.value, updated_at=now, lease_owner=worker,
-                    lease_expires_at=now + lease_s, attempts=rec.attempts + 1,
-                ))
-                self._append(conn, [("request.executing", {
-                    "from": "queued", "to": "executing", "reason": "claimed by worker",
-                    "worker": worker, "attempt": rec.attempts + 1,
-                })], rec.id, f"worker:{worker}")
+                conn.execute(
+                    update(requests)
+                    .where(requests.c.id == rec.id)
+                    .values(
+                        state=RequestState.EXECUTING.value,
+                        updated_at=now,
+                        lease_owner=worker,
+                        lease_expires_at=now + lease_s,
+                        attempts=rec.attempts + 1,
+                    )
+                )
+                self._append(
+                    conn,
+                    [
+                        (
+                            "request.executing",
+                            {
+                                "from": "queued",
+                                "to": "executing",
+                                "reason": "claimed by worker",
+                                "worker": worker,
+                                "attempt": rec.attempts + 1,
+                            },
+                        )
+                    ],
+                    rec.id,
+                    f"worker:{worker}",
+                )
                 return self._row(conn, rec.id, lock=False)
             return None
 
@@ -223,29 +280,44 @@ class Store:
     def renew_lease(self, request_id: str, worker: str, lease_s: float) -> bool:
         """Extend the lease; False when this worker no longer holds it."""
         with self.engine.begin() as conn:
-            result = conn.execute(update(requests).where(
-                requests.c.id == request_id, requests.c.lease_owner == worker,
-                requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
-            ).values(lease_expires_at=self.clock.now() + lease_s))
+            result = conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.lease_owner == worker,
+                    requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
+                )
+                .values(lease_expires_at=self.clock.now() + lease_s)
+            )
             return bool(result.rowcount)
 
     def expired_leases(self) -> list[RequestRecord]:
         """Executing or in-doubt requests whose worker stopped renewing."""
         now = self.clock.now()
         with self.engine.connect() as conn:
-            rows = conn.execute(select(requests).where(
-                requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
-                requests.c.lease_expires_at < now,
-            )).mappings().all()
+            rows = (
+                conn.execute(
+                    select(requests).where(
+                        requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
+                        requests.c.lease_expires_at < now,
+                    )
+                )
+                .mappings()
+                .all()
+            )
         return [RequestRecord.model_validate(dict(r)) for r in rows]
 
     def take_lease(self, request_id: str, worker: str, lease_s: float, expired_before: float) -> bool:
         """Take over an expired lease (for recovery); False if someone else did."""
         with self.engine.begin() as conn:
-            result = conn.execute(update(requests).where(
-                requests.c.id == request_id,
-                requests.c.lease_expires_at < expired_before,
-            ).values(lease_owner=worker, lease_expires_at=self.clock.now() + lease_s))
+            result = conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.lease_expires_at < expired_before,
+                )
+                .values(lease_owner=worker, lease_expires_at=self.clock.now() + lease_s)
+            )
             return bool(result.rowcount)
 
     def due_expiry(self) -> list[RequestRecord]:
@@ -253,9 +325,16 @@ class Store:
         now = self.clock.now()
         waiting = [RequestState.AWAITING_APPROVAL.value, RequestState.AWAITING_CONFIRMATION.value]
         with self.engine.connect() as conn:
-            rows = conn.execute(select(requests).where(
-                requests.c.state.in_(waiting), requests.c.expires_at < now,
-            )).mappings().all()
+            rows = (
+                conn.execute(
+                    select(requests).where(
+                        requests.c.state.in_(waiting),
+                        requests.c.expires_at < now,
+                    )
+                )
+                .mappings()
+                .all()
+            )
         return [RequestRecord.model_validate(dict(r)) for r in rows]
 
     # -- kill switches ------------------------------------------------------------
@@ -263,6 +342,14 @@ class Store:
     def _switches(self, conn: Connection) -> list[KillSwitch]:
         rows = conn.execute(select(kill_switches).order_by(kill_switches.c.engaged_at)).mappings()
         return [KillSwitch.model_validate(dict(r)) for r in rows]
+
+    def switches_in(self, conn: Connection) -> list[KillSwitch]:
+        """Engaged halts read inside the caller's transaction; FailClosed when unreadable."""
+        try:
+            with conn.begin_nested():
+                return self._switches(conn)
+        except Exception as exc:
+            raise FailClosed(f"kill switch state cannot be read: {exc}") from exc
 
     def kill_switches(self) -> list[KillSwitch]:
         """Every engaged halt; raises FailClosed when the state cannot be read."""
@@ -279,8 +366,12 @@ class Store:
         def work(conn: Connection) -> KillSwitch:
             conn.execute(delete(kill_switches).where(kill_switches.c.scope == scope))
             conn.execute(insert(kill_switches).values(scope=scope, operator=operator, reason=reason, engaged_at=now))
-            self._append(conn, [("killswitch.engaged", {"scope": scope, "operator": operator, "reason": reason})],
-                         None, f"operator:{operator}")
+            self._append(
+                conn,
+                [("killswitch.engaged", {"scope": scope, "operator": operator, "reason": reason})],
+                None,
+                f"operator:{operator}",
+            )
             return KillSwitch(scope=scope, operator=operator, reason=reason, engaged_at=now)
 
         return self._tx(work)
@@ -291,8 +382,12 @@ class Store:
         def work(conn: Connection) -> bool:
             gone = conn.execute(delete(kill_switches).where(kill_switches.c.scope == scope)).rowcount
             if gone:
-                self._append(conn, [("killswitch.released", {"scope": scope, "operator": operator, "reason": reason})],
-                             None, f"operator:{operator}")
+                self._append(
+                    conn,
+                    [("killswitch.released", {"scope": scope, "operator": operator, "reason": reason})],
+                    None,
+                    f"operator:{operator}",
+                )
             return bool(gone)
 
         return self._tx(work)

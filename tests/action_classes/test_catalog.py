@@ -99,12 +99,12 @@ class TestCatalogProblems:
         folder = _write(tmp_path / "cat", a=BAD_TARGETS)
         problems = {(p.line, p.message.split(":")[0]) for p in check_catalog(folder)}
         lines = {line for line, _ in problems}
-        assert 2 in lines          # t1: base_url origin not allowed
-        assert 9 in lines          # class: sometimes
-        assert 11 in lines         # bad regex
-        assert 13 in lines         # fill without value
-        assert 14 in lines         # unknown step kind
-        assert 19 in lines         # unknown top-level key
+        assert 2 in lines  # t1: base_url origin not allowed
+        assert 9 in lines  # class: sometimes
+        assert 11 in lines  # bad regex
+        assert 13 in lines  # fill without value
+        assert 14 in lines  # unknown step kind
+        assert 19 in lines  # unknown top-level key
         assert all(p.file.endswith("a.yaml") for p in check_catalog(folder))
 
     def test_cross_references(self, tmp_path: Path) -> None:
@@ -118,14 +118,20 @@ class TestCatalogProblems:
 
     def test_unknown_target_across_files(self, tmp_path: Path) -> None:
         """An action naming a target defined nowhere is a problem at the action's line."""
-        folder = _write(tmp_path / "cat", a=BAD_REFS.replace("target: t2", "target: t9").split("targets:")[0]
-                        + "actions:" + BAD_REFS.split("actions:")[1].replace("target: t2", "target: t9"))
+        folder = _write(
+            tmp_path / "cat",
+            a=BAD_REFS.replace("target: t2", "target: t9").split("targets:")[0]
+            + "actions:"
+            + BAD_REFS.split("actions:")[1].replace("target: t2", "target: t9"),
+        )
         problems = check_catalog(folder)
         assert any("unknown target 't9'" in p.message for p in problems)
 
     def test_duplicate_definitions(self, tmp_path: Path) -> None:
         """The same action in two files names the first definition."""
-        folder = _write(tmp_path / "cat", b=BAD_REFS, c=BAD_REFS.replace("t2:", "t3:").replace("target: t2", "target: t3"))
+        folder = _write(
+            tmp_path / "cat", b=BAD_REFS, c=BAD_REFS.replace("t2:", "t3:").replace("target: t2", "target: t3")
+        )
         assert any("already defined at" in p.message for p in check_catalog(folder))
 
     def test_load_raises_with_all_problems(self, tmp_path: Path) -> None:
@@ -148,8 +154,10 @@ class TestCatalogProblems:
 
     def test_credentials_must_come_from_env(self, tmp_path: Path) -> None:
         """A literal password in YAML is refused."""
-        text = BAD_REFS.replace("allowed_origins: [http://127.0.0.1:9000]",
-                                "allowed_origins: [http://127.0.0.1:9000]\n    credentials: {password: hunter2}")
+        text = BAD_REFS.replace(
+            "allowed_origins: [http://127.0.0.1:9000]",
+            "allowed_origins: [http://127.0.0.1:9000]\n    credentials: {password: hunter2}",
+        )
         folder = _write(tmp_path / "cat", b=text)
         assert any("env:VARIABLE" in p.message for p in check_catalog(folder))
 
@@ -180,7 +188,12 @@ class TestModels:
 
     def test_strictness_order(self) -> None:
         """forbidden > human_approved > customer_confirmed > autonomous."""
-        order = [ActionClass.AUTONOMOUS, ActionClass.CUSTOMER_CONFIRMED, ActionClass.HUMAN_APPROVED, ActionClass.FORBIDDEN]
+        order = [
+            ActionClass.AUTONOMOUS,
+            ActionClass.CUSTOMER_CONFIRMED,
+            ActionClass.HUMAN_APPROVED,
+            ActionClass.FORBIDDEN,
+        ]
         assert sorted(order, key=lambda c: c.rank) == order
         assert strictest([ActionClass.AUTONOMOUS, ActionClass.FORBIDDEN]) is ActionClass.FORBIDDEN
         assert ActionClass.HUMAN_APPROVED.stricter_than(ActionClass.CUSTOMER_CONFIRMED)
@@ -188,10 +201,39 @@ class TestModels:
 
 def test_public_names_are_pinned() -> None:
     """The package's public surface changes only on purpose."""
-    assert sorted(action_classes.__all__) == sorted([
-        "STEP_KINDS", "ActSpec", "Action", "ActionClass", "ActionClassesError", "Catalog", "CatalogError",
-        "CatalogProblem", "ExpectSpec", "ExtractSpec", "FillSpec", "Locator", "ParamSpec", "ParamsInvalid",
-        "PressSpec", "RetrySpec", "SelectSpec", "SessionCheck", "Step", "Target", "TemplateError",
-        "UnknownActionError", "WaitForSpec", "check_catalog", "coerce_text_params", "load_catalog",
-        "normalize_origin", "origin_of", "render", "render_step", "strictest", "validate_params",
-    ])
+    assert sorted(action_classes.__all__) == sorted(
+        [
+            "STEP_KINDS",
+            "ActSpec",
+            "Action",
+            "ActionClass",
+            "ActionClassesError",
+            "Catalog",
+            "CatalogError",
+            "CatalogProblem",
+            "ExpectSpec",
+            "ExtractSpec",
+            "FillSpec",
+            "Locator",
+            "ParamSpec",
+            "ParamsInvalid",
+            "PressSpec",
+            "RetrySpec",
+            "SelectSpec",
+            "SessionCheck",
+            "Step",
+            "Target",
+            "TemplateError",
+            "UnknownActionError",
+            "WaitForSpec",
+            "check_catalog",
+            "coerce_text_params",
+            "load_catalog",
+            "normalize_origin",
+            "origin_of",
+            "render",
+            "render_step",
+            "strictest",
+            "validate_params",
+        ]
+    )

@@ -21,18 +21,21 @@ class TestValidateParams:
         good = {"account_id": "ACC-000001", "amount_cents": 5, "reason": "ok"}
         assert validate_params(SCHEMA, good) == good
 
-    @pytest.mark.parametrize(("params", "field", "text"), [
-        ({"account_id": "ACC-1", "amount_cents": 5, "reason": "r"}, "account_id", "must match"),
-        ({"account_id": "ACC-000001", "amount_cents": "5", "reason": "r"}, "amount_cents", "integer"),
-        ({"account_id": "ACC-000001", "amount_cents": True, "reason": "r"}, "amount_cents", "integer"),
-        ({"account_id": "ACC-000001", "amount_cents": 5000, "reason": "r"}, "amount_cents", "at most"),
-        ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "x" * 21}, "reason", "at most 20"),
-        ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "{params.x}"}, "reason", "template"),
-        ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "a\x00b"}, "reason", "control"),
-        ({"account_id": "ACC-000001", "amount_cents": 5}, "reason", "required"),
-        ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "r", "extra": 1}, "extra", "not a parameter"),
-        ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "r", "email": "nope"}, "email", "email"),
-    ])
+    @pytest.mark.parametrize(
+        ("params", "field", "text"),
+        [
+            ({"account_id": "ACC-1", "amount_cents": 5, "reason": "r"}, "account_id", "must match"),
+            ({"account_id": "ACC-000001", "amount_cents": "5", "reason": "r"}, "amount_cents", "integer"),
+            ({"account_id": "ACC-000001", "amount_cents": True, "reason": "r"}, "amount_cents", "integer"),
+            ({"account_id": "ACC-000001", "amount_cents": 5000, "reason": "r"}, "amount_cents", "at most"),
+            ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "x" * 21}, "reason", "at most 20"),
+            ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "{params.x}"}, "reason", "template"),
+            ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "a\x00b"}, "reason", "control"),
+            ({"account_id": "ACC-000001", "amount_cents": 5}, "reason", "required"),
+            ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "r", "extra": 1}, "extra", "not a parameter"),
+            ({"account_id": "ACC-000001", "amount_cents": 5, "reason": "r", "email": "nope"}, "email", "email"),
+        ],
+    )
     def test_invalid(self, params: dict[str, object], field: str, text: str) -> None:
         """Each bad value is named with a clear message."""
         with pytest.raises(ParamsInvalid) as info:
@@ -53,8 +56,10 @@ class TestTemplates:
 
     def test_path_segments_are_encoded(self) -> None:
         """In URLs a value cannot add path segments or a query."""
-        assert render("/accounts/{params.id}", {"params": {"id": "../admin?x=1"}}, url_path=True) == \
-            "/accounts/..%2Fadmin%3Fx%3D1"
+        assert (
+            render("/accounts/{params.id}", {"params": {"id": "../admin?x=1"}}, url_path=True)
+            == "/accounts/..%2Fadmin%3Fx%3D1"
+        )
 
     def test_filters(self) -> None:
         """dollars and money format cents."""

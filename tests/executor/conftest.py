@@ -22,9 +22,11 @@ def context(**overrides: Any) -> RequestContext:
 
 
 def credit(account: str, cents: int, reason: str = "Goodwill credit", **ctx: Any) -> SubmitRequest:
-    return SubmitRequest(action="issue_credit",
-                         params={"account_id": account, "amount_cents": cents, "reason": reason},
-                         context=context(**ctx))
+    return SubmitRequest(
+        action="issue_credit",
+        params={"account_id": account, "amount_cents": cents, "reason": reason},
+        context=context(**ctx),
+    )
 
 
 def confirmation_for(rec: Any, quote: str = "Yes, go ahead") -> Confirmation:

@@ -17,21 +17,59 @@ pytestmark = pytest.mark.browser
 
 
 class TestBadInput:
-    @pytest.mark.parametrize(("action", "params", "code", "needle"), [
-        ("drop_tables", {}, "unknown_action", "unknown action"),
-        ("issue_credit", {"account_id": "ACC-1", "amount_cents": 5, "reason": "abc"}, "invalid_params", "account_id"),
-        ("issue_credit", {"account_id": "ACC-000040", "amount_cents": "5", "reason": "abc"}, "invalid_params", "integer"),
-        ("issue_credit", {"account_id": "ACC-000040", "amount_cents": 5, "reason": "{credentials.password}"},
-         "invalid_params", "template"),
-        ("issue_credit", {"account_id": "ACC-000040", "amount_cents": 5, "reason": "x" * 10_000},
-         "invalid_params", "at most 200"),
-        ("issue_credit", {"account_id": "ACC-000040/../../logout", "amount_cents": 5, "reason": "abc"},
-         "invalid_params", "must match"),
-        ("issue_credit", {"account_id": "ACC-000040", "amount_cents": 5, "reason": "abc", "css": "#x"},
-         "invalid_params", "not a parameter"),
-    ])
-    def test_rejected_and_nothing_runs(self, db_url: str, make_steward: Any, run_worker: Any, billing: Any,
-                                       action: str, params: dict[str, Any], code: str, needle: str) -> None:
+    @pytest.mark.parametrize(
+        ("action", "params", "code", "needle"),
+        [
+            ("drop_tables", {}, "unknown_action", "unknown action"),
+            (
+                "issue_credit",
+                {"account_id": "ACC-1", "amount_cents": 5, "reason": "abc"},
+                "invalid_params",
+                "account_id",
+            ),
+            (
+                "issue_credit",
+                {"account_id": "ACC-000040", "amount_cents": "5", "reason": "abc"},
+                "invalid_params",
+                "integer",
+            ),
+            (
+                "issue_credit",
+                {"account_id": "ACC-000040", "amount_cents": 5, "reason": "{credentials.password}"},
+                "invalid_params",
+                "template",
+            ),
+            (
+                "issue_credit",
+                {"account_id": "ACC-000040", "amount_cents": 5, "reason": "x" * 10_000},
+                "invalid_params",
+                "at most 200",
+            ),
+            (
+                "issue_credit",
+                {"account_id": "ACC-000040/../../logout", "amount_cents": 5, "reason": "abc"},
+                "invalid_params",
+                "must match",
+            ),
+            (
+                "issue_credit",
+                {"account_id": "ACC-000040", "amount_cents": 5, "reason": "abc", "css": "#x"},
+                "invalid_params",
+                "not a parameter",
+            ),
+        ],
+    )
+    def test_rejected_and_nothing_runs(
+        self,
+        db_url: str,
+        make_steward: Any,
+        run_worker: Any,
+        billing: Any,
+        action: str,
+        params: dict[str, Any],
+        code: str,
+        needle: str,
+    ) -> None:
         """Invalid requests are stored as rejected with a clear message; the console never changes."""
         steward = make_steward(db_url)
         events_before = billing.db.count_events()
@@ -83,8 +121,9 @@ class TestKillSwitch:
             with pytest.raises(RequestError):
                 steward.kill(scope, OPERATOR, "x")
 
-    def test_queued_requests_wait(self, db_url: str, make_steward: Any, run_worker: Any,
-                                  billing: Any, accounts: Any) -> None:
+    def test_queued_requests_wait(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """Queued requests in scope wait while halted and run after release."""
         steward = make_steward(db_url)
         acc = accounts.take()
@@ -105,8 +144,9 @@ class TestKillSwitch:
         rec, _ = second.submit(credit(accounts.take(), 100), AGENT)
         assert rec.error_code == "halted"
 
-    def test_mid_execution_abort_before_commit(self, db_url: str, make_steward: Any, run_worker: Any,
-                                               billing: Any, accounts: Any) -> None:
+    def test_mid_execution_abort_before_commit(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """Engaged while executing, the run stops at the next step boundary: aborted, console unchanged."""
         steward = make_steward(db_url)
         acc = accounts.take()

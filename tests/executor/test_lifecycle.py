@@ -17,8 +17,9 @@ pytestmark = pytest.mark.browser
 
 
 class TestAutonomous:
-    def test_small_credit_runs_and_is_verified(self, db_url: str, make_steward: Any, run_worker: Any,
-                                                billing: Any, accounts: Any) -> None:
+    def test_small_credit_runs_and_is_verified(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """A small credit runs without a human, exactly once, and its evidence is recorded."""
         steward = make_steward(db_url)
         acc = accounts.take()
@@ -47,8 +48,9 @@ class TestAutonomous:
     def test_read_only_lookup(self, db_url: str, make_steward: Any, run_worker: Any, billing: Any) -> None:
         """lookup_account reads status, plan, balance and email, including an unlabelled table cell."""
         steward = make_steward(db_url)
-        rec, _ = steward.submit(SubmitRequest(action="lookup_account", params={"account_id": "ACC-000003"},
-                                              context=context()), AGENT)
+        rec, _ = steward.submit(
+            SubmitRequest(action="lookup_account", params={"account_id": "ACC-000003"}, context=context()), AGENT
+        )
         run_worker(steward)
         rec = steward.get(rec.id)
         assert rec.state.value == "succeeded", rec.error_message
@@ -61,14 +63,16 @@ class TestAutonomous:
 
 
 class TestCustomerConfirmed:
-    def test_email_change_waits_for_a_bound_confirmation(self, db_url: str, make_steward: Any, run_worker: Any,
-                                                         billing: Any, accounts: Any) -> None:
+    def test_email_change_waits_for_a_bound_confirmation(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """Nothing runs until the customer confirms these exact parameters."""
         steward = make_steward(db_url)
         acc = accounts.take()
         new_email = f"new.{acc.lower()}@example.net"
-        body = SubmitRequest(action="update_contact_email", params={"account_id": acc, "new_email": new_email},
-                             context=context())
+        body = SubmitRequest(
+            action="update_contact_email", params={"account_id": acc, "new_email": new_email}, context=context()
+        )
         rec, _ = steward.submit(body, AGENT)
         assert rec.state.value == "awaiting_confirmation"
         run_worker(steward)
@@ -89,17 +93,20 @@ class TestCustomerConfirmed:
     def test_confirmation_at_submit_must_match(self, db_url: str, make_steward: Any, accounts: Any) -> None:
         """A confirmation sent with the submission for other parameters is refused outright."""
         steward = make_steward(db_url)
-        body = SubmitRequest(action="update_contact_email",
-                             params={"account_id": accounts.take(), "new_email": "x@example.com"},
-                             confirmation=Confirmation(channel="chat", quote="ok", params_hash="1" * 64),
-                             context=context())
+        body = SubmitRequest(
+            action="update_contact_email",
+            params={"account_id": accounts.take(), "new_email": "x@example.com"},
+            confirmation=Confirmation(channel="chat", quote="ok", params_hash="1" * 64),
+            context=context(),
+        )
         with pytest.raises(ConfirmationMismatch):
             steward.submit(body, AGENT)
 
 
 class TestHumanApproved:
-    def test_large_credit_needs_another_person(self, db_url: str, make_steward: Any, run_worker: Any,
-                                               billing: Any, accounts: Any) -> None:
+    def test_large_credit_needs_another_person(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """The requester cannot approve; a different operator can, and then it runs."""
         steward = make_steward(db_url)
         acc = accounts.take()
@@ -122,8 +129,9 @@ class TestHumanApproved:
         granted = steward.audit.entries(action_id=rec.id, types=["approval.granted"])[0]
         assert granted.payload["operator"] == OPERATOR and granted.payload["requester"] == AGENT
 
-    def test_denied_never_executes(self, db_url: str, make_steward: Any, run_worker: Any,
-                                   billing: Any, accounts: Any) -> None:
+    def test_denied_never_executes(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """A rejected approval ends denied and the console never changes."""
         steward = make_steward(db_url)
         acc = accounts.take()
@@ -136,8 +144,9 @@ class TestHumanApproved:
         with pytest.raises(InvalidState):
             steward.approve(rec.id, OPERATOR)
 
-    def test_cancel_before_execution(self, db_url: str, make_steward: Any, run_worker: Any,
-                                     billing: Any, accounts: Any) -> None:
+    def test_cancel_before_execution(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """A cancelled request never runs; cancelling a finished one is refused."""
         steward = make_steward(db_url)
         acc = accounts.take()
@@ -149,8 +158,9 @@ class TestHumanApproved:
 
 
 class TestForbidden:
-    def test_huge_credit_is_rejected_with_reasons(self, db_url: str, make_steward: Any, run_worker: Any,
-                                                  billing: Any, accounts: Any) -> None:
+    def test_huge_credit_is_rejected_with_reasons(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
+    ) -> None:
         """Forbidden requests are rejected at intake with an explanation and a handoff packet."""
         steward = make_steward(db_url)
         acc = accounts.take()
@@ -184,7 +194,12 @@ def test_context_reaches_policy(db_url: str, make_steward: Any, accounts: Any) -
     steward = make_steward(db_url)
     rec, _ = steward.submit(credit(accounts.take(), 1000, agent_confidence=0.3), AGENT)
     assert rec.action_class == "human_approved" and rec.state.value == "awaiting_approval"
-    rec2, _ = steward.submit(SubmitRequest(action="issue_credit",
-                                           params={"account_id": accounts.take(), "amount_cents": 1000, "reason": "r ok"},
-                                           context=context(account_tier="enterprise")), AGENT)
+    rec2, _ = steward.submit(
+        SubmitRequest(
+            action="issue_credit",
+            params={"account_id": accounts.take(), "amount_cents": 1000, "reason": "r ok"},
+            context=context(account_tier="enterprise"),
+        ),
+        AGENT,
+    )
     assert rec2.action_class == "human_approved"

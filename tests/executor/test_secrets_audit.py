@@ -47,8 +47,9 @@ def _database_text(steward: Any, db_url: str) -> str:
 
 
 class TestCanary:
-    def test_password_appears_nowhere(self, db_url: str, make_steward: Any, run_worker: Any, driver: Any,
-                                      billing: Any, accounts: Any, tmp_path: Path) -> None:
+    def test_password_appears_nowhere(
+        self, db_url: str, make_steward: Any, run_worker: Any, driver: Any, billing: Any, accounts: Any, tmp_path: Path
+    ) -> None:
         """The login password is in no database row, log line, audit entry, screenshot or trace."""
         steward = make_steward(db_url)
         logs = io.StringIO()
@@ -75,8 +76,9 @@ class TestCanary:
             assert CANARY_PASSWORD.encode() not in data, name
         assert CANARY_PASSWORD not in _database_text(steward, db_url)
 
-    def test_precondition_failure_names_the_step(self, db_url: str, make_steward: Any, run_worker: Any,
-                                                 billing: Any) -> None:
+    def test_precondition_failure_names_the_step(
+        self, db_url: str, make_steward: Any, run_worker: Any, billing: Any
+    ) -> None:
         """A suspended account fails the 'Active' precondition: failed, nothing committed."""
         steward = make_steward(db_url)
         before = billing.db.count_events("ACC-000013")
@@ -89,8 +91,9 @@ class TestCanary:
 
 
 class TestAuditChain:
-    def test_chain_verifies_and_detects_a_changed_row(self, db_url: str, make_steward: Any, run_worker: Any,
-                                                      accounts: Any) -> None:
+    def test_chain_verifies_and_detects_a_changed_row(
+        self, db_url: str, make_steward: Any, run_worker: Any, accounts: Any
+    ) -> None:
         """verify passes on a real run; an UPDATE behind dropped triggers is named by seq."""
         steward = make_steward(db_url)
         rec, _ = steward.submit(SubmitRequestFactory.email(accounts.take()), AGENT)
@@ -101,7 +104,9 @@ class TestAuditChain:
         target = steward.audit.entries(action_id=rec.id, types=["request.received"])[0]
         with steward.engine.begin() as conn:
             if db_url.startswith("sqlite"):
-                for name in conn.execute(sa.text("select name from sqlite_master where type='trigger'")).scalars().all():
+                for name in (
+                    conn.execute(sa.text("select name from sqlite_master where type='trigger'")).scalars().all()
+                ):
                     conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
             else:
                 conn.execute(sa.text("ALTER TABLE audit_entries DISABLE TRIGGER ALL"))
@@ -124,5 +129,8 @@ class SubmitRequestFactory:
         from executor.models import SubmitRequest
         from tests.executor.conftest import context
 
-        return SubmitRequest(action="update_contact_email", context=context(),
-                             params={"account_id": account, "new_email": f"audit.{account.lower()}@example.com"})
+        return SubmitRequest(
+            action="update_contact_email",
+            context=context(),
+            params={"account_id": account, "new_email": f"audit.{account.lower()}@example.com"},
+        )

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.policies.policy_helpers import CATALOG_DIR, DEFAULT_POLICY
 
 from action_classes import Catalog, load_catalog
 from policies import Policy, load_policy
+from tests.policies.policy_helpers import CATALOG_DIR, DEFAULT_POLICY
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.policies.policy_helpers import DEFAULT_CASES
 
 from action_classes import Catalog
 from policies import CaseFileError, Policy, load_cases, run_cases
+from tests.policies.policy_helpers import DEFAULT_CASES
 
 Write = Callable[..., Path]
 

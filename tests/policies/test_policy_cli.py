@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.policies.policy_helpers import DEFAULT_CASES, DEFAULT_POLICY
 from typer.testing import CliRunner
 
 from executor.cli.policy_cmds import app
+from tests.policies.policy_helpers import DEFAULT_CASES, DEFAULT_POLICY
 
 Write = Callable[..., Path]
 runner = CliRunner()

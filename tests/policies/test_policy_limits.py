@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.policies.policy_helpers import CREDIT, action_with, request
 
 from action_classes import ActionClass, Catalog
 from policies import Policy, PolicyEvaluationError, load_policy
+from tests.policies.policy_helpers import CREDIT, action_with, request
 
 Write = Callable[..., Path]
 

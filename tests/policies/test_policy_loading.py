@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.policies.policy_helpers import DEFAULT_POLICY
 
 from action_classes import ActionClass, Catalog, ParamSpec
 from policies import Policy, PolicyLoadError, Rule, load_policy
 from policies.trial import sample_params
+from tests.policies.policy_helpers import DEFAULT_POLICY
 
 Write = Callable[..., Path]
 

@@ -1,0 +1,220 @@
+"""The verification core shared by the live verifier, the offline verifier and the checkpointer.
+
+``ChainChecker`` consumes entries in seq order (their stored seq, prev_hash and
+hash, plus the leaf hash recomputed from their contents) and checks:
+
+- seq runs 0..n-1 without gaps,
+- every entry's hash matches its contents,
+- every prev_hash is the previous entry's hash,
+- the Merkle root of the first ``size`` recomputed leaves equals the root of
+  every checkpoint of that size.
+
+It names the first bad seq as precisely as the evidence allows. A broken link
+between two self-consistent entries is blamed on the entry *before* the break
+(rewritten with a fresh hash), unless the next link breaks too (then the
+entry itself was rewritten, prev_hash included), or the entry links to the
+hash two back (then the entry before it was inserted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from hashlib import sha256
+from json.encoder import encode_basestring
+from typing import Any
+
+from audit.merkle import Frontier
+from audit.models import ZERO_HASH
+
+__all__ = ["MAX_PROBLEMS", "ChainChecker", "RootClaim"]
+
+MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RootClaim:
+    """A (signed or trusted) claim: the first ``size`` entries have Merkle root ``root``."""
+
+    size: int
+    root: bytes
+    label: str  # how to name it in problems, e.g. "checkpoint 1200"
+
+
+@dataclass
+class ChainChecker:
+    """Streaming checks over entries in seq order."""
+
+    claims: Sequence[RootClaim] = ()
+    start: int = 0
+    prev_hash: str = ZERO_HASH
+    frontier: Frontier = field(default_factory=Frontier)
+    collect_nodes: bool = False
+
+    def __post_init__(self) -> None:
+        self.count = self.start
+        self.problems: list[str] = []
+        self.extra_problems = 0
+        self.first_bad_seq: int | None = None
+        self.first_bad_claim: int | None = None
+        self.good_claim_sizes: list[int] = []
+        self.node_hashes: list[bytes] = []  # interior nodes completed, in (seq, level) order
+        self._prev = self.prev_hash
+        self._prev2: str | None = None
+        self._pending: tuple[int, int] | None = None  # (position, stored seq) of an unexplained break
+        self._seq_offset = 0  # stored seq minus position; reported when it changes
+        self._claims = sorted(self.claims, key=lambda c: c.size)
+        self._next_claim = 0
+        while self._next_claim < len(self._claims) and self._claims[self._next_claim].size <= self.start:
+            self._next_claim += 1  # claims at or below the start were checked by someone else
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def problem(self, text: str) -> None:
+        """Record a finding (capped at MAX_PROBLEMS lines)."""
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(text)
+        else:
+            self.extra_problems += 1
+
+    def blame(self, seq: int, text: str) -> None:
+        """Record a finding about entry ``seq``."""
+        seq = max(seq, 0)
+        if self.first_bad_seq is None or seq < self.first_bad_seq:
+            self.first_bad_seq = seq
+        self.problem(text)
+
+    def blame_claim(self, claim: RootClaim, text: str) -> None:
+        """Record a failed checkpoint (named by its tree size; unknown sizes only by label)."""
+        if claim.size >= 1 and (self.first_bad_claim is None or claim.size < self.first_bad_claim):
+            self.first_bad_claim = claim.size
+        self.problem(text)
+
+    # -- feeding --------------------------------------------------------------------------
+
+    def feed(self, seq: int, prev_hash: str, stored_hash: str, leaf: bytes) -> None:
+        """One entry: its stored seq, prev_hash and hash, and its recomputed leaf hash."""
+        pos = self.count
+        self_ok = leaf.hex() == stored_hash
+        link_ok = prev_hash == self._prev
+        if not (seq - pos == self._seq_offset and self_ok and link_ok and self._pending is None):
+            self._explain(pos, seq, prev_hash, self_ok, link_ok)
+        completed = self.frontier.push(leaf)
+        if self.collect_nodes:
+            self.node_hashes.extend(completed)
+        self._prev2, self._prev = self._prev, stored_hash
+        self.count = pos + 1
+        claims = self._claims
+        while self._next_claim < len(claims) and claims[self._next_claim].size == self.count:
+            self._check_claim(claims[self._next_claim])
+            self._next_claim += 1
+
+    def feed_many(self, items: Sequence[tuple[int, str, str, bytes]]) -> None:
+        """Many ``(seq, prev_hash, stored_hash, leaf)`` at once (same checks as ``feed``)."""
+        for item in items:
+            self.feed(*item)
+
+    def feed_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Stored rows ``(seq, ts, type, action_id, actor, payload, prev_hash, hash)`` in seq order.
+
+        Verifying a million entries is mostly this loop, so it builds each entry's
+        canonical JSON and leaf hash itself, keeps its state in locals and pushes
+        onto the frontier directly. Anything irregular, and every entry that
+        completes a checkpoint, goes through the general ``feed``.
+        """
+        enc = encode_basestring
+        cache: dict[tuple[str, str], tuple[str, str]] = {}
+        frontier = self.frontier
+        nodes = self.node_hashes if self.collect_nodes else None
+        i, n = 0, len(rows)
+        while i < n:
+            claims, k = self._claims, self._next_claim
+            stop = n if k >= len(claims) else min(n, i + claims[k].size - self.count - 1)
+            if self._pending is not None or self._seq_offset != 0:
+                stop = i
+            pos, prev, prev2 = self.count, self._prev, self._prev2
+            stack, size = frontier._stack, frontier._size  # the hot loop owns the frontier here
+            leaf = b""
+            while i < n:
+                seq, ts, typ, aid, actor, payload, p, h = rows[i]
+                parts = cache.get((typ, actor))
+                if parts is None:
+                    parts = cache[(typ, actor)] = (
+                        f',"actor":{enc(actor)},"payload":', f',"type":{enc(typ)}}}'
+                    )
+                body = (
+                    f'\x00{{"action_id":{"null" if aid is None else enc(aid)}{parts[0]}{payload}'
+                    f',"prev_hash":{enc(p)},"seq":{seq},"ts":{enc(ts)}{parts[1]}'
+                )
+                leaf = sha256(body.encode("utf-8")).digest()
+                if i >= stop or seq != pos or p != prev or leaf.hex() != h:
+                    break
+                m, x = size, leaf
+                while m & 1:
+                    x = sha256(b"\x01" + stack.pop() + x).digest()
+                    if nodes is not None:
+                        nodes.append(x)
+                    m >>= 1
+                stack.append(x)
+                size += 1
+                prev2, prev = prev, h
+                pos += 1
+                i += 1
+            frontier._size, self.count, self._prev, self._prev2 = size, pos, prev, prev2
+            if i < n:
+                row = rows[i]
+                self.feed(row[0], row[6], row[7], leaf)  # irregular, or completes a checkpoint
+                i += 1
+
+    def _explain(self, pos: int, seq: int, prev_hash: str, self_ok: bool, link_ok: bool) -> None:
+        if self._pending is not None:
+            p_pos, p_seq = self._pending
+            self._pending = None
+            if not link_ok:
+                self.blame(p_pos, f"seq {p_pos}: entry rewritten (its prev_hash and hash changed)")
+                link_ok = True  # explained by the rewrite just blamed
+            else:
+                self.blame(p_seq - 1, f"seq {p_seq - 1}: entry rewritten (seq {p_seq} no longer links to it)")
+        if seq - pos != self._seq_offset:
+            self._seq_offset = seq - pos
+            if seq != pos:
+                self.blame(pos, f"seq {pos}: missing; found seq {seq} in its place (deleted, inserted or reordered)")
+        if not self_ok:
+            self.blame(pos, f"seq {pos}: hash does not match the entry's contents (modified)")
+        elif not link_ok and pos > 0:
+            if self._prev2 is not None and prev_hash == self._prev2:
+                self.blame(pos - 1, f"seq {pos - 1}: inserted (seq {pos} links past it)")
+            else:
+                self._pending = (pos, seq)
+        elif not link_ok:
+            self.blame(0, "seq 0: prev_hash is not the zero hash")
+
+    def _check_claim(self, claim: RootClaim) -> None:
+        if self.frontier.root() == claim.root:
+            self.good_claim_sizes.append(claim.size)
+            return
+        good = max((s for s in self.good_claim_sizes if s < claim.size), default=0)
+        self.blame_claim(
+            claim,
+            f"{claim.label}: signed root does not match entries 0..{claim.size - 1} "
+            f"(rewritten somewhere in seq {good}..{claim.size - 1}, or a forked log)",
+        )
+
+    def finish(self) -> None:
+        """Resolve pending findings and claims beyond the end of the log."""
+        if self._pending is not None:
+            _, p_seq = self._pending
+            self._pending = None
+            self.blame(p_seq - 1, f"seq {p_seq - 1}: entry rewritten (seq {p_seq} no longer links to it)")
+        for claim in self._claims[self._next_claim :]:
+            if claim.size > self.count:
+                self.blame_claim(
+                    claim,
+                    f"{claim.label}: covers {claim.size} entries but the log has only {self.count} "
+                    "(truncated)",
+                )
+                self.blame(self.count, f"seq {self.count}: missing (the log was cut short)")
+
+    def covered(self, seq: int) -> bool:
+        """Whether a checkpoint that verified covers entry ``seq``."""
+        return any(size > seq for size in self.good_claim_sizes)
