@@ -18,6 +18,7 @@ from executor.cli._common import (
     friendly_errors,
     open_steward,
 )
+from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
 
 __all__ = ["catalog_app", "fixtures_app", "register"]
 
@@ -83,44 +84,61 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def kill(
         scope: Annotated[str | None, typer.Option(help="global, target:NAME, action:NAME or class:CLASS.")] = None,
-        operator: Annotated[str | None, typer.Option(help="Who engages it.")] = None,
+        operator: Annotated[str | None, typer.Option(help="Who engages it (with --server: the key's name).")] = None,
         reason: Annotated[str | None, typer.Option(help="Why.")] = None,
         list_: Annotated[bool, typer.Option("--list", help="List engaged halts instead.")] = False,
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Engage the kill switch for a scope (immediate, durable, audited)."""
-        steward = open_steward(db, home=home)
+        """Engage the kill switch for a scope (immediate, durable, audited), or --list them."""
+        client = client_for(server, token)
         if list_:
-            switches = [s.public() for s in steward.store.kill_switches()]
+            if client is not None:
+                switches = remote_call(client.kill_switches).get("kill_switches", [])
+            else:
+                switches = [s.public() for s in open_steward(db, home=home).store.kill_switches()]
             if as_json:
                 emit_json({"kill_switches": switches})
-            else:
-                for s in switches:
-                    typer.echo(f"{s['scope']}  by {s['operator']} at {s['engaged_at']}: {s['reason']}")
-                if not switches:
-                    typer.echo("no kill switch engaged")
+            for s in [] if as_json else switches:
+                typer.echo(f"{s['scope']}  by {s['operator']} at {s['engaged_at']}: {s['reason']}")
+            if not switches and not as_json:
+                typer.echo("no kill switch engaged")
             return
-        if not (scope and operator and reason):
+        if not (scope and reason and (operator or client is not None)):
             fail("kill needs --scope, --operator and --reason (or --list)")
-        switch = steward.kill(scope, operator, reason)
-        emit_json(switch.public()) if as_json else typer.echo(
-            f"engaged {switch.scope} by {switch.operator}: {switch.reason}"
-        )
+        if client is not None:
+            view = remote_call(lambda: client.kill(scope, reason))
+        else:
+            view = open_steward(db, home=home).kill(scope, operator or "", reason).public()
+        if as_json:
+            emit_json(view)
+        else:
+            typer.echo(f"engaged {view['scope']} by {view['operator']}: {view['reason']}")
 
     @app.command()
     @friendly_errors
     def release(
         scope: Annotated[str, typer.Argument(help="The scope to release.")],
-        operator: Annotated[str, typer.Option(help="Who releases it.")],
         reason: Annotated[str, typer.Option(help="Why.")],
+        operator: Annotated[str | None, typer.Option(help="Who releases it (with --server: the key's name).")] = None,
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Release an engaged kill switch (an explicit, audited act)."""
-        released = open_steward(db, home=home).release(scope, operator, reason)
+        client = client_for(server, token)
+        if client is not None:
+            remote_call(lambda: client.release(scope, reason))
+            released = True
+        else:
+            if not operator:
+                fail("--operator is required")
+            released = open_steward(db, home=home).release(scope, operator, reason)
         if as_json:
             emit_json({"scope": scope, "released": released})
         elif released:

@@ -20,27 +20,31 @@ from executor.cli._common import (
     open_steward,
     parse_pairs,
 )
+from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
 
 __all__ = ["register"]
 
 
 def _show(rec: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    data = {**rec.public(), **(extra or {})}
+    """Print a request: a local record or an API response, the same way."""
+    view = rec if isinstance(rec, dict) else rec.public()
+    data = {**view, **(extra or {})}
     if as_json:
         emit_json(data)
         return
-    typer.echo(f"{rec.id}  {rec.action}  state={rec.state.value}  class={rec.action_class or '-'}")
-    if rec.decision:
-        typer.echo(f"  decision: {rec.decision.get('explanation')}")
-    if rec.error_message:
-        typer.echo(f"  reason: {rec.error_message}")
-    outcome = rec.outcome or {}
+    typer.echo(f"{view['id']}  {view['action']}  state={view['state']}  class={view.get('class') or '-'}")
+    if view.get("decision"):
+        typer.echo(f"  decision: {view['decision'].get('explanation')}")
+    if view.get("error"):
+        typer.echo(f"  reason: {view['error'].get('message')}")
+    outcome = view.get("outcome") or {}
     if outcome.get("extracted"):
         typer.echo("  extracted: " + json.dumps(outcome["extracted"], sort_keys=True))
     for item in outcome.get("evidence", []):
         typer.echo(f"  evidence: {item['kind']} {item['label']}: {item.get('path', item['sha256'])}")
     for key, value in (extra or {}).items():
         typer.echo(f"  {key}: {json.dumps(value, sort_keys=True, default=str)}")
+
 
 
 def _wait(steward: Any, request_id: str, timeout: float) -> Any:
@@ -50,6 +54,35 @@ def _wait(steward: Any, request_id: str, timeout: float) -> Any:
         time.sleep(0.2)
         rec = steward.get(request_id)
     return rec
+
+
+def _context(pairs: list[str] | None) -> dict[str, Any]:
+    from executor.models import RequestContext
+
+    raw: dict[str, Any] = dict(parse_pairs(pairs, "--context"))
+    known = set(RequestContext.model_fields) - {"metadata"}
+    ctx: dict[str, Any] = {k: v for k, v in raw.items() if k in known}
+    if "agent_confidence" in ctx:
+        try:
+            ctx["agent_confidence"] = float(ctx["agent_confidence"])
+        except ValueError:
+            fail("--context agent_confidence must be a number between 0 and 1")
+    ctx["metadata"] = {k: v for k, v in raw.items() if k not in known}
+    return ctx
+
+
+def _remote_schema(client: Any, action: str) -> dict[str, Any]:
+    """Parameter types from the server's catalog, for k=v conversion."""
+    from action_classes import ParamSpec
+
+    for item in remote_call(client.catalog).get("actions", []):
+        if item.get("name") == action:
+            props = item.get("params_schema", {}).get("properties", {})
+            return {k: ParamSpec(type=v.get("type", "string")) for k, v in props.items()}
+    return {}
+
+
+_BAD_END = ("rejected", "failed", "aborted", "unverified", "denied", "expired")
 
 
 def register(app: typer.Typer) -> None:
@@ -71,23 +104,27 @@ def register(app: typer.Typer) -> None:
         catalog: CatalogOption = None,
         policy: PolicyOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Submit an action request; prints its id, state and class."""
+        """Submit an action request; prints its id, state and class (exit 2 when it ends badly)."""
         from action_classes import coerce_text_params
         from executor.models import RequestContext, SubmitRequest
 
-        steward = open_steward(db, catalog, policy, home)
-        raw_ctx: dict[str, Any] = dict(parse_pairs(context, "--context"))
-        known = set(RequestContext.model_fields) - {"metadata"}
-        ctx: dict[str, Any] = {k: v for k, v in raw_ctx.items() if k in known}
-        if "agent_confidence" in ctx:
-            try:
-                ctx["agent_confidence"] = float(ctx["agent_confidence"])
-            except ValueError:
-                fail("--context agent_confidence must be a number between 0 and 1")
-        ctx["metadata"] = {k: v for k, v in raw_ctx.items() if k not in known}
+        ctx = _context(context)
         params = parse_pairs(param, "--param")
+        client = client_for(server, token)
+        if client is not None:
+            typed = coerce_text_params(_remote_schema(client, action), params)
+            view = remote_call(lambda: client.submit(action, typed, idempotency_key=idempotency_key, context=ctx))
+            if wait and not view.get("terminal"):
+                view = remote_call(lambda: client.get(view["id"], wait=min(timeout, 60.0)))
+            _show(view, as_json)
+            if view["state"] in _BAD_END:
+                raise typer.Exit(2)
+            return
+        steward = open_steward(db, catalog, policy, home)
         schema = steward.catalog.actions[action].params if action in steward.catalog.actions else {}
         body = SubmitRequest(
             action=action,
@@ -99,10 +136,10 @@ def register(app: typer.Typer) -> None:
         if wait and not rec.terminal:
             rec = _wait(steward, rec.id, timeout)
         extra: dict[str, Any] = {"created": created}
-        if rec.state.value in ("awaiting_approval",) or rec.action_class == "forbidden":
+        if rec.state.value == "awaiting_approval" or rec.action_class == "forbidden":
             extra["handoff"] = steward.handoff(rec)
         _show(rec, as_json, extra if as_json or not created else None)
-        if rec.state.value in ("rejected", "failed", "aborted", "unverified", "denied", "expired"):
+        if rec.state.value in _BAD_END:
             raise typer.Exit(2)
 
     @app.command()
@@ -112,9 +149,15 @@ def register(app: typer.Typer) -> None:
         wait: Annotated[float, typer.Option(help="Wait up to this many seconds for a terminal state.")] = 0.0,
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Show a request: state, class, decision, outcome, evidence."""
+        client = client_for(server, token)
+        if client is not None:
+            _show(remote_call(lambda: client.get(request_id, wait=min(wait, 60.0) or None)), as_json)
+            return
         steward = open_steward(db, home=home)
         rec = _wait(steward, request_id, wait) if wait else steward.get(request_id)
         _show(rec, as_json)
@@ -132,15 +175,32 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[str, typer.Option(help="Who attaches it.")] = "cli",
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Attach a customer confirmation bound to the request's parameters."""
         from executor.models import Confirmation
 
+        client = client_for(server, token)
+        if client is not None:
+            digest = params_hash or remote_call(lambda: client.get(request_id))["params_hash"]
+            view = remote_call(
+                lambda: client.confirm(
+                    request_id, quote=quote, params_hash=digest, channel=channel, reference=reference
+                )
+            )
+            _show(view, as_json)
+            return
         steward = open_steward(db, home=home)
         rec = steward.get(request_id)
-        conf = Confirmation(
-            channel=channel, quote=quote, reference=reference, params_hash=params_hash or rec.params_hash or ""
+        conf = Confirmation.model_validate(
+            {
+                "channel": channel,
+                "quote": quote,
+                "reference": reference,
+                "params_hash": params_hash or rec.params_hash or "",
+            }
         )
         _show(steward.confirm(request_id, conf, f"agent:{actor}"), as_json)
 
@@ -148,26 +208,42 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def approve(
         request_id: Annotated[str, typer.Argument(help="Request id.")],
-        operator: Annotated[str, typer.Option(help="Your name; must differ from the requester.")],
+        operator: Annotated[str | None, typer.Option(help="Your name; must differ from the requester.")] = None,
         note: Annotated[str, typer.Option(help="Why you approve.")] = "",
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Approve a request that awaits approval."""
+        """Approve a request that awaits approval (never your own)."""
+        client = client_for(server, token)
+        if client is not None:
+            _show(remote_call(lambda: client.approve(request_id, note)), as_json)
+            return
+        if not operator:
+            fail("--operator is required (with --server the key's name is the operator)")
         _show(open_steward(db, home=home).approve(request_id, operator, note), as_json)
 
     @app.command()
     @friendly_errors
     def reject(
         request_id: Annotated[str, typer.Argument(help="Request id.")],
-        operator: Annotated[str, typer.Option(help="Your name; must differ from the requester.")],
         reason: Annotated[str, typer.Option(help="Why it must not run.")],
+        operator: Annotated[str | None, typer.Option(help="Your name; must differ from the requester.")] = None,
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Deny a request that awaits approval; it never runs."""
+        client = client_for(server, token)
+        if client is not None:
+            _show(remote_call(lambda: client.reject(request_id, reason)), as_json)
+            return
+        if not operator:
+            fail("--operator is required (with --server the key's name is the operator)")
         _show(open_steward(db, home=home).reject(request_id, operator, reason), as_json)
 
     @app.command()
@@ -178,7 +254,13 @@ def register(app: typer.Typer) -> None:
         reason: Annotated[str, typer.Option(help="Why.")] = "",
         db: DbOption = None,
         home: HomeOption = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Cancel a request before it executes."""
+        client = client_for(server, token)
+        if client is not None:
+            _show(remote_call(lambda: client.cancel(request_id, reason)), as_json)
+            return
         _show(open_steward(db, home=home).cancel(request_id, actor, reason), as_json)
