@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 requests_cmds.register(app)
 ops_cmds.register(app)
+ops_cmds.register_dry_run(app)
 app.add_typer(ops_cmds.catalog_app)
 app.add_typer(ops_cmds.fixtures_app)
 

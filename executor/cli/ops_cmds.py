@@ -180,3 +180,50 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt:
             count = 0
         typer.echo(f"worker finished {count} request(s)", err=True)
+
+
+def register_dry_run(app: typer.Typer) -> None:
+    """Add ``dry-run`` to ``app``."""
+
+    @app.command("dry-run")
+    @friendly_errors
+    def dry_run_cmd(
+        action: Annotated[str, typer.Argument(help="Catalog action name.")],
+        param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Parameter key=value (repeat).")] = None,
+        catalog: CatalogOption = None,
+        screenshot: Annotated[str | None, typer.Option(help="Write a PNG of the last page here.")] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Perform an action's preconditions and steps in a real browser; locate, never click, the commit."""
+        from pathlib import Path
+
+        from action_classes import coerce_text_params, load_catalog
+        from executor.browser.playwright_driver import PlaywrightDriver
+        from executor.cli._common import parse_pairs
+        from executor.config import DEFAULT_CATALOG_DIR
+        from executor.dryrun import DryRunReport, dry_run
+
+        cat = load_catalog(catalog or DEFAULT_CATALOG_DIR)
+        schema = cat.action(action).params
+        params = coerce_text_params(schema, parse_pairs(param, "--param"))
+
+        async def main() -> DryRunReport:
+            driver = PlaywrightDriver()
+            await driver.start()
+            try:
+                return await dry_run(cat, driver, action, params, screenshot=Path(screenshot) if screenshot else None)
+            finally:
+                await driver.close()
+
+        report = asyncio.run(main())
+        if as_json:
+            emit_json(report.__dict__)
+        else:
+            for s in report.steps:
+                mark = "ok " if s["ok"] else "BAD"
+                typer.echo(f"{mark} {s['phase']:<22} {s['step']}" + (f"  ({s['error']})" if not s["ok"] else ""))
+            for key, value in report.extracted.items():
+                typer.echo(f"    {key} = {value}")
+            typer.echo("dry run ok: the commit step was located, not performed" if report.ok else "dry run FAILED")
+        if not report.ok:
+            raise typer.Exit(1)
