@@ -14,16 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from action_classes.checks import check_action, check_target
 from action_classes.errors import CatalogError, CatalogProblem
 from action_classes.models import Action, Catalog, Target, valid_name
+from action_classes.yamllines import Lines, compose_with_lines, line_of
 
 __all__ = ["catalog_files", "check_catalog", "load_catalog"]
 
-Lines = dict[tuple[Any, ...], int]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _ENV_FIELDS = ("base_url", "allowed_origins")
 
@@ -38,54 +37,12 @@ def catalog_files(path: Path) -> list[Path]:
 
 
 def _compose(text: str, file: str, problems: list[CatalogProblem]) -> tuple[Any, Lines]:
-    """Parse YAML and record the line of every mapping key and list item."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return {}, {}
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problems.append(CatalogProblem(file, line, f"YAML: {getattr(exc, 'problem', exc)}"))
-        return None, {}
-    finally:
-        loader.dispose()
-    lines: Lines = {(): node.start_mark.line + 1}
-
-    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key_node, value_node in n.value:
-                key = key_node.value
-                if key in seen:
-                    problems.append(CatalogProblem(file, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
-                seen.add(key)
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                walk(value_node, (*path, key))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                lines[(*path, i)] = item.start_mark.line + 1
-                walk(item, (*path, i))
-
-    walk(node, ())
+    """Parse YAML, recording syntax errors and duplicate keys as catalog problems."""
+    data, lines, found = compose_with_lines(text)
+    problems.extend(CatalogProblem(file, line, message) for line, message in found)
+    if data is None and not found:
+        return {}, lines
     return data, lines
-
-
-def line_of(lines: Lines, path: tuple[Any, ...]) -> int:
-    """Best line for an error path: the deepest prefix that exists in the file.
-
-    Model-internal path parts (such as the folded ``locator``) are skipped.
-    """
-    best = lines.get((), 0)
-    current: tuple[Any, ...] = ()
-    for part in path:
-        candidate = (*current, part)
-        if candidate in lines:
-            current = candidate
-            best = lines[candidate]
-    return best
 
 
 def _expand_env(value: Any, env: Mapping[str, str], where: str) -> Any:

@@ -9,64 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from action_classes.yamllines import Lines, compose_with_lines
+from action_classes.yamllines import line_of as _line_of
 from policies.errors import PolicyProblem
 
 __all__ = ["Lines", "line_of", "parse", "validation_problems"]
 
-Lines = dict[tuple[Any, ...], int]
 
 
 def parse(text: str, file: str, problems: list[PolicyProblem]) -> tuple[Any, Lines]:
     """Parse one YAML document; on a syntax error record it and return (None, {})."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, {}
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problems.append(PolicyProblem(file, line, f"YAML: {getattr(exc, 'problem', None) or exc}"))
-        return None, {}
-    finally:
-        loader.dispose()
-    lines: Lines = {(): node.start_mark.line + 1}
-
-    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key_node, value_node in n.value:
-                key = key_node.value
-                if key in seen:
-                    line = key_node.start_mark.line + 1
-                    problems.append(PolicyProblem(file, line, f"duplicate key {key!r}"))
-                seen.add(key)
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                walk(value_node, (*path, key))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                lines[(*path, i)] = item.start_mark.line + 1
-                walk(item, (*path, i))
-
-    walk(node, ())
+    data, lines, found = compose_with_lines(text)
+    problems.extend(PolicyProblem(file, line, message) for line, message in found)
     return data, lines
 
 
 def line_of(lines: Lines, path: tuple[Any, ...]) -> int:
     """Best line for a location path: the deepest prefix that exists in the file."""
-    best = lines.get((), 0)
-    current: tuple[Any, ...] = ()
-    for part in path:
-        candidate = (*current, part)
-        if candidate not in lines:
-            break
-        current = candidate
-        best = lines[candidate]
-    return best
+    return _line_of(lines, path, skip_unknown=False)
 
 
 def validation_problems(
