@@ -55,6 +55,19 @@ def catalog_check(
         raise typer.Exit(1)
 
 
+@catalog_app.command("tools")
+@friendly_errors
+def catalog_tools(
+    directory: Annotated[str | None, typer.Argument(help="Catalog directory (default: the shipped one).")] = None,
+) -> None:
+    """Print the catalog as OpenAI function-calling tool schemas (JSON)."""
+    from action_classes import load_catalog
+    from executor.config import DEFAULT_CATALOG_DIR
+    from executor.tools import openai_tools
+
+    emit_json({"tools": openai_tools(load_catalog(directory or DEFAULT_CATALOG_DIR))})
+
+
 @fixtures_app.command("serve")
 @friendly_errors
 def fixtures_serve(

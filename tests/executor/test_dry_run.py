@@ -19,8 +19,22 @@ class TestDryRun:
         """Every step runs and the commit control is found, yet the console is unchanged."""
         acc = accounts.take()
         shot = tmp_path / "last.png"
-        result = CliRunner().invoke(app, ["dry-run", "issue_credit", "-p", f"account_id={acc}", "-p", "amount_cents=250",
-                                          "-p", "reason=Dry run", "--screenshot", str(shot), "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "dry-run",
+                "issue_credit",
+                "-p",
+                f"account_id={acc}",
+                "-p",
+                "amount_cents=250",
+                "-p",
+                "reason=Dry run",
+                "--screenshot",
+                str(shot),
+                "--json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         report = json.loads(result.output)
         assert report["ok"] and report["steps"][-1]["phase"] == "commit (located only)"
@@ -30,8 +44,19 @@ class TestDryRun:
 
     def test_reports_the_failing_step(self, billing: Any) -> None:
         """A suspended account fails the precondition; exit 1 naming the step."""
-        result = CliRunner().invoke(app, ["dry-run", "issue_credit", "-p", "account_id=ACC-000007",
-                                          "-p", "amount_cents=250", "-p", "reason=Dry run"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "dry-run",
+                "issue_credit",
+                "-p",
+                "account_id=ACC-000007",
+                "-p",
+                "amount_cents=250",
+                "-p",
+                "reason=Dry run",
+            ],
+        )
         assert result.exit_code == 1
         assert "BAD precondition" in result.output and "account-status" in result.output
 
