@@ -40,14 +40,23 @@ _mount_optional()
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: every error is one line on stderr and a non-zero exit."""
+    import click
+
     try:
-        app()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see: steward {exc.ctx.command_path.split(' ', 1)[-1]} --help)" if exc.ctx else ""
+        sys.stderr.write(f"error: {exc.format_message()}{hint}\n")
+        sys.exit(2)
+    except click.ClickException as exc:
+        sys.stderr.write(f"error: {exc.format_message()}\n")
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        sys.stderr.write("error: interrupted\n")
         sys.exit(130)
     except Exception as exc:  # one line, never a traceback
-        message = str(exc) or type(exc).__name__
-        sys.stderr.write(f"error: {message.splitlines()[0] if message else type(exc).__name__}\n")
+        message = (str(exc) or type(exc).__name__).splitlines()[0]
+        sys.stderr.write(f"error: {message}\n")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
