@@ -17,6 +17,7 @@ Hierarchy::
     │   ├── ExpectationFailed          an expect step did not hold: not retryable
     │   ├── NavigationBlocked          the page tried to leave the allowed origins: not retryable
     │   ├── LoginFailed                the target refused the credentials: not retryable
+    │   ├── TimedOut                   the action's time budget ran out: not retryable
     │   └── Halted                     a kill switch stopped the run: not retryable
     └── FailClosed                     a guard could not be evaluated (audit, kill switch,
                                        policy): nothing executes; retryable once it is fixed
@@ -43,6 +44,7 @@ __all__ = [
     "SelfApproval",
     "SessionLost",
     "StewardError",
+    "TimedOut",
     "TransientFault",
 ]
 
@@ -122,6 +124,10 @@ class NavigationBlocked(ExecutionError):
 
 class LoginFailed(ExecutionError):
     code = "login_failed"
+
+
+class TimedOut(ExecutionError):
+    code = "timed_out"
 
 
 class Halted(ExecutionError):

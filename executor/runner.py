@@ -5,21 +5,30 @@ step boundary checks the kill switch and the lease, and transient faults are
 retried from the first step. ``commit.started`` is written durably before the
 commit step and ``commit.completed`` after it; from then on only verification
 runs, in a fresh page, and it decides between succeeded and unverified.
+
+``commit.started`` is only written while this worker still holds an unexpired
+lease (``Store.mark_commit_started``), so a recovering worker that requeued
+the request can never race a slow original into a second commit.
+``settle`` is the verify-only run that recovery uses for ``in_doubt``
+requests: it never performs the commit step (see ``executor.recovery``).
+The ``crash_point`` calls are a test-only fault-injection hook.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from action_classes import Action, ExpectSpec, Step, Target, render_step
+from action_classes import Action, ExpectSpec, Step, Target, TemplateError, render_step
 from executor.browser.driver import ActionSession, BrowserDriver
-from executor.errors import ExecutionError, FailClosed, Halted, StewardError
+from executor.errors import ExecutionError, ExpectationFailed, FailClosed, Halted, StewardError, TimedOut
 from executor.killswitch import halted_by
+from executor.recovery import crash_point
 from executor.redaction import scrub_text
 from executor.retry import RetryPolicy
 from executor.service import Steward
@@ -104,27 +113,26 @@ class Runner:
         if not await asyncio.to_thread(self.store.renew_lease, run.rec.id, self.worker_id, self.lease_s):
             raise LeaseLost(run.rec.id)
         if time.monotonic() > run.deadline:
-            raise ExecutionError(f"action timed out after {run.action.timeout_s:g} s before {where}", step=where)
+            raise TimedOut(f"action timed out after {run.action.timeout_s:g} s before {where}", step=where)
+
+    async def _renew(self, run: _Run) -> None:
+        """After the commit only the lease is checked: verification always runs."""
+        if not await asyncio.to_thread(self.store.renew_lease, run.rec.id, self.worker_id, self.lease_s):
+            raise LeaseLost(run.rec.id)
+
+    def _timeout_ms(self, run: _Run) -> int:
+        """The step timeout, cut to what is left of the action's budget (at least 100 ms)."""
+        left = int((run.deadline - time.monotonic()) * 1000)
+        return max(100, min(run.action.step_timeout_ms, left))
 
     async def _step(self, run: _Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
         rendered = render_step(step, run.values)
-        value = await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
+        timeout = run.action.step_timeout_ms if phase == "verify" else self._timeout_ms(run)
+        value = await session.run(rendered, timeout_ms=timeout)
         if step.extract is not None and step.extract.name:
             run.extracted[step.extract.name] = value
-        await self._record(
-            run,
-            [
-                (
-                    "step.completed",
-                    {
-                        "phase": phase,
-                        "index": index,
-                        "kind": step.kind,
-                        "description": step.describe(),
-                    },
-                )
-            ],
-        )
+        done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
+        await self._record(run, [("step.completed", done)])
 
     async def _evidence(self, run: _Run, kind: str, label: str, data: bytes | None, media_type: str) -> None:
         if not data:
@@ -139,8 +147,7 @@ class Runner:
 
     # -- the run --------------------------------------------------------------------
 
-    async def run(self, rec: RequestRecord) -> RequestRecord | None:
-        """Execute a claimed request to a terminal state (None if the lease was lost)."""
+    def _new_run(self, rec: RequestRecord) -> _Run:
         action = self.steward.catalog.action(rec.action)
         target = self.steward.catalog.target_of(action)
         run = _Run(
@@ -152,6 +159,11 @@ class Runner:
         )
         secret_params, _ = action.sensitive_params()
         run.secrets = [str(rec.params[p]) for p in secret_params if rec.params and p in rec.params]
+        return run
+
+    async def run(self, rec: RequestRecord) -> RequestRecord | None:
+        """Execute a claimed request to a terminal state (None if the lease was lost)."""
+        run = self._new_run(rec)
         log.info("request.executing", request_id=rec.id, action=rec.action, attempt=rec.attempts)
         try:
             return await self._run(run)
@@ -159,7 +171,24 @@ class Runner:
             log.warning("lease.lost", request_id=rec.id)
             return None
 
-    async def _run(self, run: _Run) -> RequestRecord:
+    async def settle(self, rec: RequestRecord, extracted: dict[str, Any]) -> RequestRecord | None:
+        """Verify-only run of an ``in_doubt`` request; None leaves it in_doubt for a later try."""
+        run = self._new_run(rec)
+        run.extracted.update(extracted)
+        secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
+        try:
+            session = await self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+        except ExecutionError as exc:  # the target is down: verification cannot even start
+            log.warning("settle.deferred", request_id=rec.id, error=exc.code)
+            await self._record(run, [("verify.deferred", {"error": exc.code, "message": exc.message[:300]})])
+            return None
+        try:
+            return await self._verify(run, session, None, settling=True)
+        except LeaseLost:
+            await self._close(run, session, "lease lost")
+            return None
+
+    async def _run(self, run: _Run) -> RequestRecord | None:
         policy = RetryPolicy.from_spec(run.action.retry)
         secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
         attempt = 0
@@ -179,23 +208,20 @@ class Runner:
                 return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=step)
             except ExecutionError as exc:
                 await self._close(run, session, f"attempt {attempt} failed")
+                if time.monotonic() > run.deadline and exc.retryable:
+                    budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
+                    return await self._finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
                 if policy.should_retry(exc, attempt):
                     delay = policy.delay(attempt)
-                    await self._record(
-                        run,
-                        [
-                            (
-                                "step.retry",
-                                {
-                                    "attempt": attempt,
-                                    "error": exc.code,
-                                    "step": exc.step,
-                                    "message": scrub_text(exc.message, run.secrets),
-                                    "delay_s": delay,
-                                },
-                            )
-                        ],
-                    )
+                    message = scrub_text(exc.message, run.secrets)
+                    retry = {
+                        "attempt": attempt,
+                        "error": exc.code,
+                        "step": exc.step,
+                        "message": message,
+                        "delay_s": delay,
+                    }
+                    await self._record(run, [("step.retry", retry)])
                     if exc.code == "session_lost" and hasattr(self.driver, "forget_login"):
                         self.driver.forget_login(run.target)
                     await asyncio.sleep(delay)
@@ -225,6 +251,7 @@ class Runner:
         for phase, steps in (("precondition", run.action.preconditions), ("step", run.action.steps)):
             for i, step in enumerate(steps):
                 await self._guard(run, f"{phase} {i}: {step.describe()}")
+                crash_point(f"before:{phase}:{i}")
                 await self._step(run, session, phase, i, step)
 
     async def _extract_all(self, run: _Run, session: ActionSession, specs: dict[str, Any]) -> dict[str, str]:
@@ -247,7 +274,7 @@ class Runner:
             return await self._finish(run, S.FAILED, f"could not read {name}: {message}", code="extract_failed")
         return await self._finish(run, S.SUCCEEDED, "values read")
 
-    async def _commit_and_verify(self, run: _Run, session: ActionSession) -> RequestRecord:
+    async def _commit_and_verify(self, run: _Run, session: ActionSession) -> RequestRecord | None:
         commit = run.action.commit
         assert commit is not None
         rendered = render_step(commit, run.values)
@@ -259,13 +286,17 @@ class Runner:
             timeout_ms=run.action.step_timeout_ms,
         )
         await self._guard(run, where)
-        now = self.store.clock.now()
-        await self._record(run, [("commit.started", {"step": commit.describe()})], commit_started_at=now)
+        crash_point("before:commit")
+        event = ("commit.started", {"step": commit.describe()})
+        if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
+            raise LeaseLost(run.rec.id)
+        crash_point("during:commit")
         commit_error: ExecutionError | None = None
         try:
             await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
         except ExecutionError as exc:
             commit_error = exc
+        crash_point("after:click")
         after = await self._extract_all(run, session, run.action.after_commit)
         await self._record(
             run,
@@ -282,22 +313,39 @@ class Runner:
             ],
             commit_done_at=self.store.clock.now(),
         )
+        crash_point("after:commit")
         await self._evidence(run, "screenshot", "after commit", await _safe_shot(session), "image/png")
         return await self._verify(run, session, commit_error)
 
-    async def _verify(self, run: _Run, session: ActionSession, commit_error: ExecutionError | None) -> RequestRecord:
+    async def _verify(
+        self, run: _Run, session: ActionSession, commit_error: ExecutionError | None, *, settling: bool = False
+    ) -> RequestRecord | None:
         failure: ExecutionError | None = None
+        missing = False  # verification cannot be rendered: it cannot say "not committed"
         for attempt in range(1, _VERIFY_TRIES + 1):
             failure = None
+            await self._renew(run)
             await session.fresh_page()
             try:
                 for i, step in enumerate(run.action.verify):
                     await self._step(run, session, "verify", i, step)
+                    crash_point("during:verify")
+                break
+            except TemplateError as exc:  # a value the commit should have shown was never recorded
+                failure = ExpectationFailed(f"verification needs a value that was never recorded ({exc})")
+                missing = True
                 break
             except ExecutionError as exc:
                 failure = exc
                 if attempt < _VERIFY_TRIES:
                     await asyncio.sleep(0.5 * attempt)
+                    if exc.code == "session_lost":  # log in again; verification only reads
+                        with contextlib.suppress(ExecutionError):
+                            await session.relogin()
+        if settling and failure is not None and failure.retryable:  # the target is down: try again later
+            await self._record(run, [("verify.deferred", {"error": failure.code, "step": failure.step})])
+            await self._close(run, session, "verification deferred")
+            return None
         await self._evidence(run, "screenshot", "after verification", await _safe_shot(session), "image/png")
         problems = await self._extract_all(run, session, run.action.extract) if failure is None else {}
         await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
@@ -305,6 +353,9 @@ class Runner:
         if failure is None:
             note = f" (the commit step reported {commit_error.code}, verification settled it)" if commit_error else ""
             return await self._finish(run, S.SUCCEEDED, "verified" + note)
+        if settling and not missing and run.rec.commit_done_at is None:
+            reason = f"the commit step started but verification shows it did not take effect: {failure.message}"
+            return await self._finish(run, S.FAILED, reason, code="not_committed", step=failure.step)
         return await self._finish(
             run,
             S.UNVERIFIED,

@@ -1,7 +1,14 @@
-"""The worker loop: claim, run, repeat; shut down by notify, drain, wait.
+"""The worker loop: recover, claim, run, repeat; shut down by notify, drain, wait.
 
 Running jobs live in a dict by request id. The loop races "a job finished"
-against "time to poll" and "stop", so it never sleeps through either.
+against "time to poll" and "stop", so it never sleeps through either. Every
+couple of seconds (and first thing) it recovers expired leases
+(``executor.recovery``). When the database or the audit log cannot be
+written, nothing is claimed: the worker logs ``worker.fail_closed`` with the
+reason and waits (with ``once`` it raises, so a CLI run exits saying why).
+
+The lease defaults to 30 s; ``STEWARD_LEASE_S`` overrides the default (the
+chaos tests use a short lease so recovery does not wait 30 s).
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ import time
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from executor.browser.driver import BrowserDriver
+from executor.errors import FailClosed
 from executor.killswitch import halted_by
+from executor.recovery import Recovery
 from executor.runner import Runner
 from executor.service import Steward
 from executor.store import RequestRecord
@@ -29,6 +39,12 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+def default_lease_s() -> float:
+    """``STEWARD_LEASE_S`` when set (tests use a short one), else 30 s."""
+    raw = os.environ.get("STEWARD_LEASE_S")
+    return float(raw) if raw else 30.0
+
+
 class Worker:
     """Claims queued requests and runs up to ``concurrency`` at once."""
 
@@ -39,7 +55,7 @@ class Worker:
         *,
         concurrency: int = 1,
         poll_s: float = 0.2,
-        lease_s: float = 30.0,
+        lease_s: float | None = None,
         worker_id: str | None = None,
     ) -> None:
         if concurrency < 1:
@@ -48,9 +64,10 @@ class Worker:
         self.driver = driver
         self.concurrency = concurrency
         self.poll_s = poll_s
-        self.lease_s = lease_s
+        self.lease_s = lease_s if lease_s is not None else default_lease_s()
         self.worker_id = worker_id or default_worker_id()
-        self.runner = Runner(steward, driver, self.worker_id, lease_s=lease_s)
+        self.runner = Runner(steward, driver, self.worker_id, lease_s=self.lease_s)
+        self.recovery = Recovery(self.runner)
         self.running: dict[str, asyncio.Task[RequestRecord | None]] = {}
         self.finished: list[RequestRecord] = []
         self._stop = asyncio.Event()
@@ -80,9 +97,17 @@ class Worker:
         log.info("worker.started", worker=self.worker_id, concurrency=self.concurrency)
         try:
             while not self._stop.is_set():
-                await self._sweep()
-                while len(self.running) < self.concurrency and (rec := await self._claim()) is not None:
-                    self.running[rec.id] = asyncio.create_task(self.runner.run(rec), name=rec.id)
+                try:
+                    await self._sweep()
+                    await self._recover()
+                    while len(self.running) < self.concurrency and (rec := await self._claim()) is not None:
+                        self.running[rec.id] = asyncio.create_task(self.runner.run(rec), name=rec.id)
+                except (FailClosed, SQLAlchemyError) as exc:
+                    reason = f"nothing executes: {exc}".splitlines()[0][:300]
+                    log.error("worker.fail_closed", worker=self.worker_id, reason=reason)
+                    if once:
+                        raise FailClosed(reason) from exc
+                    await asyncio.sleep(max(self.poll_s, 1.0))
                 if once and not self.running:
                     break
                 stop_wait = asyncio.create_task(self._stop.wait())
@@ -95,6 +120,12 @@ class Worker:
             await self._drain(grace_s)
         log.info("worker.stopped", worker=self.worker_id, finished=len(self.finished))
         return self.finished
+
+    async def _recover(self) -> None:
+        """Take over expired leases; settle in-doubt requests as running jobs."""
+        room = max(1, self.concurrency - len(self.running))
+        for rec in await self.recovery.sweep(busy=set(self.running), limit=room):
+            self.running[rec.id] = asyncio.create_task(self.recovery.settle(rec), name=rec.id)
 
     def _reap(self, done: set[Any]) -> None:
         for request_id, task in list(self.running.items()):

@@ -154,6 +154,9 @@ async def perform_step(
     except ExecutionError:
         raise
     except (PlaywrightError, AssertionError) as exc:
+        if login_path and page.url.split("?", 1)[0].endswith(login_path):
+            # A step failed because the session ended under it (a form post bounced to the login page).
+            raise SessionLost(f"{what}: the session ended (the page is the login form)", step=what) from None
         error = classify(exc, what, timeout_ms=timeout)
         if step.is_secret:  # never echo anything a secret step touched
             error = type(error)(f"{step.kind} of a secret value failed ({error.code})", step=what)

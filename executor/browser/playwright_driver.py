@@ -4,6 +4,12 @@ One browser per driver; one fresh context per action. Logins run in their own
 short-lived context that is never traced or screenshotted, and the resulting
 storage state (cookies) is kept in memory only and reused until the target's
 session check fails. Secret values therefore never reach a trace.
+
+Each login session serves one action at a time: an action takes an idle
+session from the pool (or logs in) and gives it back when it finishes. Two
+concurrent actions in one back-office session would read each other's
+session-scoped messages (the billing console's flash carries the new credit's
+id), so a commit's result could be attributed to the wrong request.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ class PlaywrightDriver:
         self.step_timeout_ms = step_timeout_ms
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
-        self._states: dict[str, Any] = {}
+        self._idle: dict[str, list[Any]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def start(self) -> None:
@@ -89,13 +95,13 @@ class PlaywrightDriver:
         return ctx, confinement
 
     async def login_state(self, target: Target, *, force: bool = False) -> Any:
-        """Storage state of a logged-in session, logging in when needed (never traced)."""
+        """Storage state of a logged-in session not in use by another action; logs in when needed (never traced)."""
         lock = self._locks.setdefault(target.name, asyncio.Lock())
         async with lock:
-            if not force and target.name in self._states:
-                return self._states[target.name]
+            idle = self._idle.setdefault(target.name, [])
+            if not force and idle:
+                return idle.pop()
             if not target.login:
-                self._states[target.name] = None
                 return None
             creds = resolve_credentials(target)
             ctx, confinement = await self.new_context(target, None)
@@ -119,12 +125,16 @@ class PlaywrightDriver:
                 raise LoginFailed(f"login to {target.name} failed at {exc.step or 'a step'} ({exc.code})") from None
             finally:
                 await ctx.close()
-            self._states[target.name] = state
             return state
 
+    def release_state(self, target: Target, state: Any) -> None:
+        """An action finished with this login session: the next one may reuse it."""
+        if state is not None:
+            self._idle.setdefault(target.name, []).append(state)
+
     def forget_login(self, target: Target) -> None:
-        """Drop a cached session (tests use this to force a fresh login)."""
-        self._states.pop(target.name, None)
+        """Drop the idle sessions (after a lost session, and in tests to force a fresh login)."""
+        self._idle.pop(target.name, None)
 
     async def open_session(self, target: Target, *, trace: bool, mask: list[Step]) -> PlaywrightSession:
         state = await self.login_state(target)
@@ -136,6 +146,7 @@ class PlaywrightDriver:
             ctx, confinement = await self.new_context(target, state)
             page = await ctx.new_page()
         session = PlaywrightSession(self, target, ctx, page, confinement, mask)
+        session.state = state
         if trace:
             await ctx.tracing.start(screenshots=True, snapshots=True, sources=False)
             session.tracing = True
@@ -178,6 +189,7 @@ class PlaywrightSession:
         self.confinement = confinement
         self.mask = mask
         self.tracing = False
+        self.state: Any = None
         self.login_path = _login_path(target)
 
     @property
@@ -198,7 +210,7 @@ class PlaywrightSession:
         self.page = await self.ctx.new_page()
 
     async def relogin(self) -> None:
-        state = await self.driver.login_state(self.target, force=True)
+        state = self.state = await self.driver.login_state(self.target, force=True)
         if state:
             await self.ctx.clear_cookies()
             await self.ctx.add_cookies(state.get("cookies", []))
@@ -219,4 +231,6 @@ class PlaywrightSession:
                     data = path.read_bytes()
         finally:
             await self.ctx.close()
+            self.driver.release_state(self.target, self.state)
+            self.state = None
         return data

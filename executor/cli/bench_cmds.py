@@ -34,9 +34,11 @@ def bench_e2e(
 def _mount_others() -> None:
     from executor.cli.audit_cmds import bench_audit
     from executor.cli.bench_api import bench_api
+    from executor.cli.soak_cmd import soak
 
     app.command("audit")(bench_audit)
     app.command("api")(bench_api)
+    app.command("soak")(soak)
 
 
 _mount_others()

@@ -165,6 +165,9 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option(help="Drain the queue, then exit.")] = False,
         concurrency: Annotated[int, typer.Option(min=1, max=32, help="Actions at once.")] = 1,
         ws_endpoint: Annotated[str | None, typer.Option(help="Remote Playwright browser server.")] = None,
+        lease_seconds: Annotated[
+            float | None, typer.Option(min=1, help="Lease length (default $STEWARD_LEASE_S, else 30).")
+        ] = None,
         db: DbOption = None,
         catalog: CatalogOption = None,
         policy: PolicyOption = None,
@@ -181,7 +184,7 @@ def register(app: typer.Typer) -> None:
         async def main() -> int:
             driver = PlaywrightDriver(ws_endpoint=ws_endpoint)
             await driver.start()
-            w = Worker(steward, driver, concurrency=concurrency)
+            w = Worker(steward, driver, concurrency=concurrency, lease_s=lease_seconds)
             try:
                 finished = await w.run(once=once)
             finally:

@@ -291,6 +291,33 @@ class Store:
             )
             return bool(result.rowcount)
 
+    def mark_commit_started(self, request_id: str, worker: str, event: Event, actor: str) -> bool:
+        """Record ``commit.started`` durably, only while ``worker`` holds an unexpired lease.
+
+        False (nothing written) when the lease expired or moved: a recovering
+        worker may already have requeued the request, so committing would risk
+        a second commit.
+        """
+
+        def work(conn: Connection) -> bool:
+            now = self.clock.now()
+            result = conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.lease_owner == worker,
+                    requests.c.state == RequestState.EXECUTING.value,
+                    requests.c.lease_expires_at >= now,
+                )
+                .values(commit_started_at=now, updated_at=now)
+            )
+            if not result.rowcount:
+                return False
+            self._append(conn, [event], request_id, actor)
+            return True
+
+        return self._tx(work)
+
     def expired_leases(self) -> list[RequestRecord]:
         """Executing or in-doubt requests whose worker stopped renewing."""
         now = self.clock.now()

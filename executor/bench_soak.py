@@ -1,0 +1,200 @@
+"""Soak run: N autonomous credits through a faulty billing console, watching for double commits and leaks.
+
+A fresh console runs with a fault plan (500s on a share of pre-commit pages,
+slow pages, every session expired periodically). One in-process worker
+(concurrency 2) drains the queue while a sampler reads the resident memory of
+this process and of the browser process tree from ``/proc`` (no psutil).
+Double commits are counted from the console's own database: more than one
+credit carrying the reason of one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from executor.config import Settings, normalize_db_url
+from executor.models import RequestContext, SubmitRequest
+from executor.service import Steward
+
+__all__ = ["DEFAULT_PLAN", "process_tree_rss", "run_soak"]
+
+DEFAULT_PLAN: dict[str, Any] = {
+    "error_rate": {"/accounts/*": 0.1},  # pre-commit account pages
+    "delay_ms": {"/accounts/*/credits": 400},  # slow verification page
+    "expire_sessions_every_s": 240,  # "every few minutes" (issue 5)
+    "seed": 7,
+}
+_UNUSABLE = {7, 13, 21}  # suspended or cancelled in the fixture's seed
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def process_tree_rss(root: int | None = None) -> dict[str, int]:
+    """RSS in KiB of ``root`` (default: this process), its Chromium descendants and other descendants."""
+    root = root or os.getpid()
+    tree, out = _children(), {"worker_kb": _rss_kb(root), "browser_kb": 0, "browser_procs": 0, "other_kb": 0}
+    stack = list(tree.get(root, []))
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        if "chrom" in name:
+            out["browser_kb"] += _rss_kb(pid)
+            out["browser_procs"] += 1
+        else:
+            out["other_kb"] += _rss_kb(pid)
+    return out
+
+
+class _Sampler(threading.Thread):
+    def __init__(self, every_s: float) -> None:
+        super().__init__(name="soak-rss", daemon=True)
+        self.every_s, self.samples, self.t0 = every_s, list[dict[str, Any]](), time.monotonic()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every_s):
+            self.samples.append({"t_s": round(time.monotonic() - self.t0, 1), **process_tree_rss()})
+
+
+def _accounts(n: int, pool: int) -> list[str]:
+    from fixtures.billing_console import account_id
+
+    usable = [str(account_id(i)) for i in range(1, pool + 1) if i not in _UNUSABLE]
+    return [usable[i % len(usable)] for i in range(n)]
+
+
+async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[str], None]) -> list[Any]:
+    from executor.browser.playwright_driver import PlaywrightDriver
+    from executor.worker import Worker
+
+    driver = PlaywrightDriver()
+    await driver.start()
+    worker = Worker(steward, driver, concurrency=2, poll_s=0.05)
+    task = asyncio.create_task(worker.run())
+    ids: list[str] = []
+    try:
+        for i, acc in enumerate(_accounts(n, pool)):
+            body = SubmitRequest(
+                action="issue_credit",
+                params={"account_id": acc, "amount_cents": 1, "reason": f"{tag} {i}"},
+                context=RequestContext(account_tier="pro", agent_confidence=0.95),
+            )
+            rec, _ = await asyncio.to_thread(steward.submit, body, "soak-agent")
+            ids.append(rec.id)
+        while True:
+            recs = [await asyncio.to_thread(steward.get, i) for i in ids]
+            done = sum(r.terminal for r in recs)
+            say(f"  {done}/{n} terminal")
+            if done == n:
+                return recs
+            await asyncio.sleep(5)
+    finally:
+        worker.stop()
+        await task
+        await driver.close()
+
+
+def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    values = [s[key] for s in samples if s[key]]
+    if len(values) < 4:
+        return {"samples": len(values)}
+    tenth = max(1, len(values) // 10)
+    early = sum(values[tenth : 2 * tenth]) / tenth  # skip the warm-up tenth
+    late = sum(values[-tenth:]) / tenth
+    return {
+        "early_kb": round(early),
+        "late_kb": round(late),
+        "max_kb": max(values),
+        "growth_pct": round(100 * (late - early) / early, 1),
+    }
+
+
+def run_soak(
+    *, actions: int, out: Path, plan: dict[str, Any] | None = None, say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Run the soak against a fresh faulty console; write and return the results."""
+    from fixtures.billing_console import FixtureServer
+
+    plan = plan or DEFAULT_PLAN
+    work = Path(tempfile.mkdtemp(prefix="steward-soak-"))
+    password, tag = secrets.token_urlsafe(12), f"soak-{secrets.token_hex(3)}"
+    pool = 600
+    env = {"BILLING_FAULTS": json.dumps(plan)}
+    sampler = _Sampler(every_s=5.0)
+    t0 = time.monotonic()
+    with FixtureServer(work / "billing.db", password=password, save_delay_ms=50, n_accounts=pool, env=env) as server:
+        os.environ.update(BILLING_URL=server.base_url, BILLING_USER=server.user, BILLING_PASSWORD=password)
+        settings = Settings(db_url=normalize_db_url(str(work / "steward.db")), home=work / "home")
+        steward = Steward(settings, loaded_by="soak")
+        sampler.start()
+        try:
+            recs = asyncio.run(_drive(steward, actions, pool, tag, say))
+            retries = steward.audit.entries(types=["step.retry"])
+            in_doubt = len(steward.audit.entries(types=["request.in_doubt"]))
+        finally:
+            sampler.done.set()
+            steward.close()
+        credits = Counter(c.reason for c in server.db.credits() if c.reason.startswith(tag + " "))
+    states = Counter(r.state.value for r in recs)
+    result = {
+        "benchmark": "soak_issue_credit_faults",
+        "actions": actions,
+        "duration_s": round(time.monotonic() - t0, 1),
+        "fault_plan": plan,
+        "states": dict(states),
+        "success_rate": round(states.get("succeeded", 0) / actions, 4),
+        "retries": len(retries),
+        "retries_by_error": dict(Counter(e.payload.get("error") for e in retries)),
+        "in_doubt_recoveries": in_doubt,
+        "double_commits": sum(1 for v in credits.values() if v > 1),
+        "missing_commits_for_succeeded": sum(
+            1 for r in recs if r.state.value == "succeeded" and not credits.get(r.params["reason"] if r.params else "")
+        ),
+        "memory": {"worker": _flat(sampler.samples, "worker_kb"), "browser": _flat(sampler.samples, "browser_kb")},
+        "rss_samples": sampler.samples,
+        "failures": [
+            {"id": r.id, "state": r.state.value, "code": r.error_code, "message": (r.error_message or "")[:200]}
+            for r in recs
+            if r.state.value != "succeeded"
+        ][:50],
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
