@@ -10,6 +10,7 @@ server's ``code``, ``message`` and ``details``) for any error response::
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -116,11 +117,12 @@ class _Routes:
         return "GET", "/v1/audit/events", query, None
 
 
-class _Methods:
+class _Methods(ABC):
     """Typed methods shared by both clients; ``_send`` is sync or async."""
 
+    @abstractmethod
     def _send(self, call: _Call) -> Any:
-        raise NotImplementedError
+        """Send one route call (the sync client returns data, the async one a coroutine)."""
 
     def submit(
         self,
