@@ -72,10 +72,6 @@ class GroupCommit(Generic[T, R]):
             raise slot.error
         return slot.result  # type: ignore[return-value]
 
-    def busy(self) -> bool:
-        """Whether appenders are active: items queued, or the last batch had company."""
-        return bool(self._queue) or self._expect > 1
-
     def _gather(self) -> None:
         """Give appenders that were active in the last batch a moment to queue up.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,11 +87,11 @@ class Writer:
         self._head: _Head | None = None
         self._lock = threading.Lock()
         self._conn_lock = threading.Lock()
-        # A pooled connection kept between transactions while appenders are queued
-        # (saves the pool's pre-ping round trip); returned as soon as the queue drains.
+        # The pooled connection of the last append, kept for the next one if it comes
+        # within _HOLD_S (saves the pool's pre-ping round trip on busy logs).
         self._held: Any = None
         self._held_at = 0.0
-        self.keep_connection: Callable[[], bool] = lambda: False
+        self._contended = 0  # > 0: other processes write too; skip the optimistic attempt
 
     def close(self) -> None:
         """Return a held connection to the pool."""
@@ -114,11 +114,10 @@ class Writer:
                     out = self._write_own_pg(raw, items)
                 else:
                     out = self._write_own_sqlite(raw, items)
-            finally:
-                if raw.is_valid and self.keep_connection():
-                    self._held, self._held_at = raw, time.monotonic()
-                else:
-                    raw.close()
+            except BaseException:
+                raw.close()  # after a failure the pool gets it back (and checks it next time)
+                raise
+            self._held, self._held_at = raw, time.monotonic()
         return out
 
     def _write_own_sqlite(self, raw: Any, items: Sequence[Prepared]) -> list[AuditEntry]:
@@ -139,14 +138,14 @@ class Writer:
         pg.autocommit = True  # we send BEGIN/COMMIT ourselves, batched with real work
         cursor = psycopg.ClientCursor(pg)  # client-side binding: many statements, one trip
         try:
-            out = self._try_optimistic_pg(cursor, items)
+            out = self._try_optimistic_pg(cursor, items) if self._contended == 0 else None
             if out is None:
                 cursor.execute(f"BEGIN; {LOCK_SQL}; {HEAD_SQL}")
                 while cursor.nextset():
                     pass
-                computed = self._compute(
-                    cursor.fetchone(), items, _tree.cursor_reader(cursor, "postgresql")
-                )
+                row = cursor.fetchone()
+                self._note_contention(row)
+                computed = self._compute(row, items, _tree.cursor_reader(cursor, "postgresql"))
                 self._commit_pg(cursor, computed)
                 out = computed[2]
         except BaseException:
@@ -160,6 +159,14 @@ class Writer:
             if raw.is_valid:
                 pg.autocommit = False
         return out
+
+    def _note_contention(self, head_row: Any) -> None:
+        """Other writers appended since our last commit? Then skip the optimistic try for a while."""
+        with self._lock:
+            mine = self._head is not None and self._head.committed and head_row is not None and (
+                self._head.size == int(head_row[0]) + 1 and self._head.last_hash == head_row[1]
+            )
+        self._contended = max(0, self._contended - 8) if mine else 32
 
     def _try_optimistic_pg(self, cursor: Any, items: Sequence[Prepared]) -> list[AuditEntry] | None:
         """One round trip when our last commit is still the head; None when it is not.
@@ -180,6 +187,7 @@ class Writer:
             cursor.connection.execute("ROLLBACK")
             with self._lock:
                 self._head = None
+            self._contended = 32  # another process is writing too: read the head first for a while
             return None
         return computed[2]
 

@@ -52,7 +52,40 @@ _MAX_DEPTH = 100
 
 
 def _fast_path_ok(value: Any, depth: int) -> bool:
-    """Validate ``value``; True when the stdlib encoder gives the canonical form."""
+    """Validate ``value``; True when the stdlib encoder gives the canonical form.
+
+    Runs on every append, so plain dicts, lists and scalars are checked inline
+    and only containers recurse.
+    """
+    if depth > _MAX_DEPTH:
+        raise CanonicalizationError("value is nested too deeply")
+    t = type(value)
+    if t is dict:
+        ok = True
+        for key in value:
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise CanonicalizationError(f"object key {key!r} is not a string")
+            elif not key.isascii():
+                ok = False  # Python sorts by code point, RFC 8785 by UTF-16 unit
+        items: Any = value.values()
+    elif t is list or t is tuple:
+        ok, items = True, value
+    else:
+        return _other_ok(value, depth)
+    for item in items:
+        ti = type(item)
+        if ti is str or ti is int or ti is bool or item is None:
+            continue
+        if ti is dict or ti is list or ti is tuple:
+            ok = _fast_path_ok(item, depth + 1) and ok
+        else:
+            ok = _other_ok(item, depth + 1) and ok
+    return ok
+
+
+def _other_ok(value: Any, depth: int) -> bool:
+    """Scalars, floats and subclasses (StrEnum, IntEnum, Mapping types)."""
     if depth > _MAX_DEPTH:
         raise CanonicalizationError("value is nested too deeply")
     if value is None or isinstance(value, str | bool | int):
@@ -60,22 +93,18 @@ def _fast_path_ok(value: Any, depth: int) -> bool:
     if isinstance(value, float):
         if not isfinite(value):
             raise CanonicalizationError(f"{value!r} has no JSON form")
-        return False
-    ok = True
+        # json.dumps writes repr(); most floats (0.93, 2.5) already look like ECMAScript's form.
+        return type(value) is float and format_number(value) == float.__repr__(value)
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalizationError(f"object key {key!r} is not a string")
-            if not key.isascii():
-                ok = False  # Python sorts by code point, RFC 8785 by UTF-16 unit
-            if not _fast_path_ok(item, depth + 1):
-                ok = False
-        return ok and type(value) is dict
+            _fast_path_ok(item, depth + 1) if isinstance(item, dict | list | tuple) else _other_ok(item, depth + 1)
+        return False  # not a plain dict: the pure-Python writer handles it
     if isinstance(value, list | tuple):
         for item in value:
-            if not _fast_path_ok(item, depth + 1):
-                ok = False
-        return ok
+            _other_ok(item, depth + 1)
+        return False
     raise CanonicalizationError(f"{type(value).__name__} has no canonical JSON form")
 
 

@@ -38,6 +38,7 @@ from audit.errors import (
     InconsistentCheckpointError,
     InvalidProofError,
     SignatureError,
+    one_line,
 )
 from audit.log import AuditLog
 from audit.merkle import verify_consistency
@@ -218,7 +219,7 @@ class Checkpointer:
         except SQLAlchemyError as exc:
             if "append-only" in str(exc):
                 return None
-            raise CheckpointError(f"could not store checkpoint {size}: {exc}") from exc
+            raise CheckpointError(f"could not store checkpoint {size}: {one_line(exc)}") from exc
         return checkpoint
 
     def _check_stored(self, latest: Checkpoint) -> CheckpointBody:
@@ -263,7 +264,7 @@ class Checkpointer:
                 raise
             raise InconsistentCheckpointError(f"cannot re-verify the log: {exc}") from exc
         except SQLAlchemyError as exc:
-            raise CheckpointError(f"reading the log failed: {exc}") from exc
+            raise CheckpointError(f"reading the log failed: {one_line(exc)}") from exc
         if checker.problems or checker.count != size:
             raise InconsistentCheckpointError(
                 "refusing to sign: " + (checker.problems[0] if checker.problems else "entries missing")

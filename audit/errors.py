@@ -50,7 +50,15 @@ __all__ = [
     "ProofUnavailableError",
     "SchemaError",
     "SignatureError",
+    "one_line",
 ]
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-line description of ``exc`` (the driver's message for database errors)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class AuditError(Exception):

@@ -38,6 +38,7 @@ from audit.errors import (
     AuditWriteError,
     CanonicalizationError,
     ProofUnavailableError,
+    one_line,
 )
 from audit.models import (
     AuditEntry,
@@ -58,16 +59,13 @@ __all__ = ["MAX_PAYLOAD_BYTES", "AuditLog"]
 
 MAX_PAYLOAD_BYTES = 1_000_000
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-def _short(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip().splitlines()[0]
 
 
 def _wrap_write_error(exc: BaseException) -> BaseException:
     if isinstance(exc, AuditWriteError):
         new: AuditWriteError = type(exc)(str(exc))
     else:
-        new = AuditStorageError(f"audit write failed: {type(exc).__name__}: {_short(exc)}")
+        new = AuditStorageError(f"audit write failed: {type(exc).__name__}: {one_line(exc)}")
     new.__cause__ = exc
     return new
 
@@ -89,7 +87,6 @@ class AuditLog:
         self._group: GroupCommit[Prepared, AuditEntry] = GroupCommit(
             self._writer.write_own, _wrap_write_error
         )
-        self._writer.keep_connection = self._group.busy
         weakref.finalize(self, self._writer.close)
 
     def close(self) -> None:
@@ -179,7 +176,7 @@ class AuditLog:
             with snapshot_connection(self._engine) as conn, conn.begin():
                 yield conn
         except SQLAlchemyError as exc:
-            raise AuditReadError(f"reading the audit log failed: {_short(exc)}") from exc
+            raise AuditReadError(f"reading the audit log failed: {one_line(exc)}") from exc
 
     def size(self) -> int:
         """Number of entries (max seq + 1)."""
@@ -277,15 +274,18 @@ class AuditLog:
         *,
         verifier: Verifier | None = None,
         trusted: Sequence[str] = (),
+        workers: int | None = None,
     ) -> VerifyReport:
         """Check the whole log: chain, tree, checkpoints (signatures with ``verifier``), evidence.
 
         ``trusted`` holds signed checkpoint notes kept elsewhere (off-host); each
-        must be a prefix of this log.
+        must be a prefix of this log. ``workers``: see ``audit.verify.verify_live``.
         """
         from audit.verify import verify_live
 
-        return verify_live(self._engine, evidence=evidence, verifier=verifier, trusted=trusted)
+        return verify_live(
+            self._engine, evidence=evidence, verifier=verifier, trusted=trusted, workers=workers
+        )
 
 
 def _current_size(conn: Connection) -> int:

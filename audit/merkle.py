@@ -104,6 +104,23 @@ class Frontier:
         self._size += 1
         return completed
 
+    def push_subtree(self, node: bytes, level: int) -> list[bytes]:
+        """Add the root of a perfect subtree of 2**level leaves (size must be aligned to it).
+
+        Returns the interior nodes this completes, from level ``level + 1`` upwards.
+        """
+        if self._size & ((1 << level) - 1):
+            raise ValueError(f"a frontier of size {self._size} cannot take a level-{level} subtree")
+        completed: list[bytes] = []
+        stack, n, h = self._stack, self._size >> level, node
+        while n & 1:
+            h = sha256(b"\x01" + stack.pop() + h).digest()
+            completed.append(h)
+            n >>= 1
+        stack.append(h)
+        self._size += 1 << level
+        return completed
+
     def root(self) -> bytes:
         """The Merkle tree hash of the leaves pushed so far."""
         return fold_subtrees(self._stack)

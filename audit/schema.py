@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit.errors import SchemaError
+from audit.errors import SchemaError, one_line
 from audit.models import ZERO_HASH
 
 __all__ = ["checkpoints_table", "entries_table", "install_schema", "metadata", "nodes_table"]
@@ -86,8 +86,7 @@ _SQLITE_GUARDS = {
         "audit_entries is append-only: seq must be max(seq)+1 and prev_hash must link",
     ),
     "audit_tree_nodes": (
-        "EXISTS (SELECT 1 FROM audit_tree_nodes WHERE seq > NEW.seq)"
-        " OR EXISTS (SELECT 1 FROM audit_tree_nodes WHERE seq = NEW.seq AND level >= NEW.level)"
+        "EXISTS (SELECT 1 FROM audit_tree_nodes WHERE (seq, level) >= (NEW.seq, NEW.level))"
         " OR NOT EXISTS (SELECT 1 FROM audit_entries WHERE seq = NEW.seq)",
         "audit_tree_nodes is append-only: nodes are added in order, for existing entries",
     ),
@@ -128,9 +127,12 @@ BEGIN
   RETURN NEW;
 END""",
     "audit_tree_nodes": """
+DECLARE last_seq bigint; last_level smallint;
 BEGIN
-  IF EXISTS (SELECT 1 FROM audit_tree_nodes WHERE seq > NEW.seq)
-     OR EXISTS (SELECT 1 FROM audit_tree_nodes WHERE seq = NEW.seq AND level >= NEW.level)
+  -- ORDER BY ... LIMIT 1 walks the primary key backwards: one row, whatever the plan.
+  SELECT seq, level INTO last_seq, last_level FROM audit_tree_nodes
+    ORDER BY seq DESC, level DESC LIMIT 1;
+  IF (last_seq IS NOT NULL AND (NEW.seq, NEW.level) <= (last_seq, last_level))
      OR NOT EXISTS (SELECT 1 FROM audit_entries WHERE seq = NEW.seq) THEN
     RAISE EXCEPTION 'audit_tree_nodes is append-only: nodes are added in order, for existing entries';
   END IF;
@@ -204,4 +206,4 @@ def install_schema(engine: Engine) -> None:
                 for ddl in _sqlite_ddl():
                     conn.exec_driver_sql(ddl)
     except SQLAlchemyError as exc:
-        raise SchemaError(f"could not install the audit schema: {exc}") from exc
+        raise SchemaError(f"could not install the audit schema: {one_line(exc)}") from exc

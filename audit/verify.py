@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit._chain import ChainChecker, RootClaim
+from audit._parallel import CHUNK_LEVEL, MIN_ENTRIES, MMAP_PRAGMA, idle_cores, parallel_verify
 from audit.checkpoint import open_checkpoint
 from audit.engine import snapshot_connection
-from audit.errors import SignatureError
+from audit.errors import SignatureError, one_line
 from audit.evidence import EvidenceStore
 from audit.models import VerifyReport
 from audit.note import Verifier
@@ -34,6 +35,7 @@ _ENTRIES = (
 )
 _NODE_HASHES = "SELECT hash FROM audit_tree_nodes WHERE seq >= ? AND seq <= ? ORDER BY seq, level"
 _NODES = "SELECT seq, level, hash FROM audit_tree_nodes WHERE seq >= ? AND seq <= ? ORDER BY seq, level"
+_TOP_NODE = "SELECT MAX(seq) FROM audit_tree_nodes"
 
 
 def check_notes(
@@ -152,8 +154,15 @@ def verify_live(
     evidence: EvidenceStore | None = None,
     verifier: Verifier | None = None,
     trusted: Sequence[str] = (),
+    workers: int | None = None,
+    chunk_level: int = CHUNK_LEVEL,
 ) -> VerifyReport:
-    """Verify the log stored in ``engine`` (see the module docstring)."""
+    """Verify the log stored in ``engine`` (see the module docstring).
+
+    ``workers``: None checks big logs (>= 400,000 entries) on the idle cores
+    (when there are at least two) and small ones in-process; 1 never uses other
+    processes; N > 1 always does.
+    """
     checker = ChainChecker()
     refs: list[tuple[int, str, int | None]] = []
     node_mismatches: list[tuple[int, int]] = []
@@ -167,15 +176,26 @@ def verify_live(
                 cursor.execute(sql.replace("?", mark), tuple(params))
                 return list(cursor.fetchall())
 
+            if engine.dialect.name == "sqlite":
+                cursor.execute(MMAP_PRAGMA)  # long scans read through a memory map, not copies
             rows = read("SELECT size, root, origin, note FROM audit_checkpoints ORDER BY size")
             notes: list[tuple[str, str, tuple[int, str, str] | None]] = [
                 (f"checkpoint {r[0]}", r[3], (int(r[0]), r[1], r[2])) for r in rows
             ]
             notes += [(f"trusted checkpoint {i + 1}", t, None) for i, t in enumerate(trusted)]
-            checker = new_checker(*check_notes(notes, verifier), collect_nodes=True)
+            claims, failures = check_notes(notes, verifier)
+            top_seq, top_node = read("SELECT MAX(seq) FROM audit_entries")[0][0], read(_TOP_NODE)[0][0]
+            size = 0 if top_seq is None else int(top_seq) + 1
+            auto = workers is None and size >= MIN_ENTRIES and idle_cores() > 1
+            wanted = auto or (workers is not None and workers > 1)
+            if wanted and not failures and (top_node is None or int(top_node) < size):
+                fast = parallel_verify(engine, size, claims, workers=workers, chunk_level=chunk_level)
+                if fast is not None:
+                    cursor.close()
+                    return _fast_report(fast, claims, evidence, verifier)
+            checker = new_checker(claims, failures, collect_nodes=True)
             last = -1
             sql = _ENTRIES.format(batch=BATCH)
-
             while True:
                 batch = read(sql, [last])
                 if not batch:
@@ -188,21 +208,39 @@ def verify_live(
                 if checker.node_hashes != [bytes(h) for (h,) in read(_NODE_HASHES, [first, last])]:
                     _compare_nodes(checker, first, last, read(_NODES, [first, last]), node_mismatches)
                 checker.node_hashes.clear()
-            top = read("SELECT MAX(seq) FROM audit_tree_nodes")[0][0]
-            if top is not None and int(top) >= checker.count:
+            if top_node is not None and int(top_node) >= checker.count:
                 checker.blame(
                     checker.count,
-                    f"seq {checker.count}: missing; the tree table has nodes up to seq {top} "
+                    f"seq {checker.count}: missing; the tree table has nodes up to seq {top_node} "
                     "(entries were removed from the end)",
                 )
             cursor.close()
     except SQLAlchemyError as exc:
-        return VerifyReport(ok=False, entries=checker.count, problems=[f"cannot read the log: {exc}"])
+        return VerifyReport(ok=False, entries=checker.count, problems=[f"cannot read the log: {one_line(exc)}"])
     checker.finish()
     _judge_nodes(checker, node_mismatches, extra)
     checked = _check_evidence(refs, evidence, extra)
     return report_from(
         checker, signatures_checked=verifier is not None, evidence_checked=checked, extra_problems=extra
+    )
+
+
+def _fast_report(
+    fast: tuple[int, list[int], list[tuple[int, str]]],
+    claims: Sequence[RootClaim],
+    evidence: EvidenceStore | None,
+    verifier: Verifier | None,
+) -> VerifyReport:
+    """The report for a log the parallel path found intact (evidence still checked here)."""
+    size, held, rows = fast
+    refs = [ref for seq, payload in rows if (ref := evidence_refs_in(seq, payload))]
+    extra: list[str] = []
+    checked = _check_evidence(refs, evidence, extra)
+    latest = max((c.size for c in claims), default=None)
+    return VerifyReport(
+        ok=not extra, entries=size, problems=extra, checkpoints=len(held), latest_checkpoint=latest,
+        unsigned_entries=size - (latest or 0), signatures_checked=verifier is not None,
+        evidence_checked=checked,
     )
 
 

@@ -51,6 +51,11 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("STEWARD_HOME") or ".steward").resolve())
     catalog_dir: Path = DEFAULT_CATALOG_DIR
     policy_path: Path = DEFAULT_POLICY_PATH
+    pii_fields: frozenset[str] = field(
+        default_factory=lambda: frozenset(
+            f.strip() for f in os.environ.get("STEWARD_PII_FIELDS", "email,new_email,phone").split(",") if f.strip()
+        )
+    )
 
     @property
     def evidence_dir(self) -> Path:

@@ -5,10 +5,10 @@ Applied to every payload the executor sends to the audit log and to logs.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from audit import hash_value
 
 __all__ = ["REDACTED", "Redaction", "scrub_text"]
 
@@ -24,9 +24,8 @@ class Redaction:
         self.key = key
 
     def hmac(self, field: str, value: Any) -> str:
-        """HMAC-SHA256 of one value, bound to its field name."""
-        mac = hmac.new(self.key, f"{field}\x00{value}".encode(), hashlib.sha256).hexdigest()
-        return f"hmac-sha256:{mac}"
+        """HMAC-SHA256 of one value bound to its field name (what ``steward audit hash`` computes)."""
+        return hash_value(field, value, self.key)
 
     def params(self, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """A copy of ``params`` that is safe to record."""

@@ -7,8 +7,6 @@ the same rules (approver != requester, confirmations bound to parameters).
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,12 @@ from audit import (
     Checkpointer,
     CheckpointPolicy,
     FileEvidenceStore,
+    HmacFields,
+    Redactor,
+    SecretScrub,
     install_schema,
     keygen,
+    load_or_create_pii_key,
     load_signer,
     load_verifier,
     open_engine,
@@ -46,17 +48,6 @@ __all__ = ["Steward"]
 log = structlog.get_logger("steward.service")
 
 S = RequestState
-
-
-def _read_or_create_key(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
 
 
 def _same_identity(a: str, b: str) -> bool:
@@ -84,13 +75,17 @@ class Steward:
         self.clock = clock or SystemClock()
         self.engine = engine or open_engine(settings.db_url)
         install_schema(self.engine)
-        self.audit = AuditLog(self.engine)
+        self.pii_key = load_or_create_pii_key(settings.key_dir / "pii.key")
+        self.catalog = catalog or load_catalog(settings.catalog_dir)
+        pii_fields = set(settings.pii_fields) | {
+            n for a in self.catalog.actions.values() for n in a.sensitive_params()[1]
+        }
+        # Defence in depth: the executor redacts what it records; the log scrubs and HMACs again.
+        self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
         self.store = Store(self.engine, self.audit, self.clock)
         self.store.install()
-        self.catalog = catalog or load_catalog(settings.catalog_dir)
         self.policy = policy or load_policy(settings.policy_path, catalog=self.catalog)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
-        self.pii_key = _read_or_create_key(settings.key_dir / "pii.key")
         self.usage = BudgetUsage(self.store, self.catalog)
         self._checkpointer: Checkpointer | None = None
         self.store.after_terminal = self._after_terminal
@@ -448,4 +443,5 @@ class Steward:
         return self.store.release(parse_scope(scope), operator.strip(), reason.strip())
 
     def close(self) -> None:
+        self.audit.close()
         self.engine.dispose()

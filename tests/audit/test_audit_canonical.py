@@ -134,3 +134,27 @@ class TestStructure:
         except CanonicalizationError:
             return  # lone surrogates in generated text
         assert canonical_json(json.loads(first)) == first
+
+
+class TestOddContainers:
+    """Mappings and sequences that are not plain dicts and lists."""
+
+    def test_mapping_proxy_and_named_tuple(self) -> None:
+        """Read-only mappings and tuples serialize like dicts and lists."""
+        from types import MappingProxyType
+        from typing import NamedTuple
+
+        class Point(NamedTuple):
+            x: int
+            y: float
+
+        value = {"m": MappingProxyType({"b": 1, "a": [Point(1, 0.5)]})}
+        assert canonical_json(value) == b'{"m":{"a":[[1,0.5]],"b":1}}'
+
+    def test_too_deep(self) -> None:
+        """Absurd nesting is refused rather than crashing the interpreter."""
+        deep: Any = []
+        for _ in range(500):
+            deep = [deep]
+        with pytest.raises(CanonicalizationError, match="deeply"):
+            canonical_json(deep)

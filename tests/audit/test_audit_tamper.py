@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from audit import (
     AuditEntry,
     AuditLog,
+    CheckpointBody,
     Checkpointer,
     Event,
     FakeClock,
@@ -39,7 +40,10 @@ from audit import (
     open_engine,
     verify_export,
 )
+from audit.checkpoint import DEFAULT_ORIGIN
+from audit.merkle import merkle_root
 from audit.models import entry_body, entry_leaf
+from audit.note import sign_note
 
 N = 3000
 EVERY = 500
@@ -116,7 +120,7 @@ def apply(engine: Engine, m: Mutation, signer: Signer) -> tuple[int | None, int 
         return k, None
     if m.kind == "truncate":
         tamper(engine, f"DELETE FROM audit_entries WHERE seq >= {k}", f"DELETE FROM audit_tree_nodes WHERE seq >= {k}")
-        return k, first_checkpoint_after(k - 1) if k < N else None
+        return k, first_checkpoint_after(k)
     if m.kind == "swap":
         j = min(k + m.j, N - 1)
         tamper(engine, f"UPDATE audit_entries SET seq = -1 WHERE seq = {k}",
@@ -320,7 +324,7 @@ def mutate_lines(lines: list[str], m: Mutation) -> tuple[int | None, int | None]
         return k, None
     if m.kind == "truncate":
         del lines[k:]
-        return k, first_checkpoint_after(k - 1)
+        return k, first_checkpoint_after(k)
     if m.kind == "swap":
         j = min(k + m.j, N - 1)
         lines[k], lines[j] = lines[j], lines[k]
@@ -341,7 +345,18 @@ def mutate_lines(lines: list[str], m: Mutation) -> tuple[int | None, int | None]
         lines[i] = entry.model_copy(update={"hash": prev}).to_line()
     if m.kind == "rehash_one":
         return (k, None) if k < N - 1 else (None, N)
+    if m.kind == "fork":
+        return None, N  # the export's own checkpoints get re-signed by the caller
     return None, first_checkpoint_after(k)
+
+
+def resign(directory: Path, lines: list[str], key: Signer) -> None:
+    """The fork attacker holds the key: replace the export's checkpoints by fresh ones."""
+    for old in (directory / "checkpoints").glob("*.checkpoint"):
+        old.unlink()
+    root = merkle_root(bytes.fromhex(json.loads(line)["hash"]) for line in lines)
+    note = sign_note(CheckpointBody(DEFAULT_ORIGIN, len(lines), root).text(), key)
+    (directory / "checkpoints" / f"{len(lines):012d}.checkpoint").write_text(note)
 
 
 class TestExports:
@@ -360,6 +375,8 @@ class TestExports:
                 m = Mutation("modify", m.k)
             expected = mutate_lines(lines, m)
             path.write_text("\n".join(lines) + "\n")
+            if m.kind == "fork":
+                resign(out, lines, key)
             trusted = held if m.kind == "fork" else None
             check(verify_export(out, key.verifier(), trusted), expected)
 

@@ -89,6 +89,15 @@ class TestCustomerConfirmed:
         assert (rec.confirmation or {})["quote"] == "Yes, use my new address"
         audit_params = steward.audit.entries(action_id=rec.id, types=["request.received"])[0].payload["params"]
         assert audit_params["new_email"].startswith("hmac-sha256:")  # PII only as an HMAC
+        from typer.testing import CliRunner
+
+        from executor.cli import app
+
+        checked = CliRunner().invoke(
+            app, ["audit", "hash", "new_email", new_email], env={"STEWARD_HOME": str(steward.settings.home)}
+        )
+        assert checked.exit_code == 0 and checked.output.strip() == audit_params["new_email"]
+        assert new_email not in str([e.payload for e in steward.audit.entries()])
 
     def test_confirmation_at_submit_must_match(self, db_url: str, make_steward: Any, accounts: Any) -> None:
         """A confirmation sent with the submission for other parameters is refused outright."""
