@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from executor.errors import ExecutionError, LoginFailed, SessionLost
 __all__ = ["PlaywrightDriver", "PlaywrightSession"]
 
 _SESSION_CHECK_MS = 5_000
+SESSION_TRUST_S = 30.0  # a pooled session used this recently is not re-checked
 
 
 def resolve_credentials(target: Target) -> dict[str, str]:
@@ -60,7 +62,8 @@ class PlaywrightDriver:
         self.step_timeout_ms = step_timeout_ms
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
-        self._idle: dict[str, list[Any]] = {}
+        # Idle login sessions per target: (storage state, when an action last finished with it).
+        self._idle: dict[str, list[tuple[Any, float]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def start(self) -> None:
@@ -96,13 +99,19 @@ class PlaywrightDriver:
 
     async def login_state(self, target: Target, *, force: bool = False) -> Any:
         """Storage state of a logged-in session not in use by another action; logs in when needed (never traced)."""
+        state, _ = await self._acquire(target, force=force)
+        return state
+
+    async def _acquire(self, target: Target, *, force: bool = False) -> tuple[Any, bool]:
+        """(state, trusted): trusted when the session just logged in or worked moments ago."""
         lock = self._locks.setdefault(target.name, asyncio.Lock())
         async with lock:
             idle = self._idle.setdefault(target.name, [])
             if not force and idle:
-                return idle.pop()
+                state, released = idle.pop()
+                return state, time.monotonic() - released < SESSION_TRUST_S
             if not target.login:
-                return None
+                return None, True
             creds = resolve_credentials(target)
             ctx, confinement = await self.new_context(target, None)
             try:
@@ -125,22 +134,24 @@ class PlaywrightDriver:
                 raise LoginFailed(f"login to {target.name} failed at {exc.step or 'a step'} ({exc.code})") from None
             finally:
                 await ctx.close()
-            return state
+            return state, True
 
     def release_state(self, target: Target, state: Any) -> None:
         """An action finished with this login session: the next one may reuse it."""
         if state is not None:
-            self._idle.setdefault(target.name, []).append(state)
+            self._idle.setdefault(target.name, []).append((state, time.monotonic()))
 
     def forget_login(self, target: Target) -> None:
         """Drop the idle sessions (after a lost session, and in tests to force a fresh login)."""
         self._idle.pop(target.name, None)
 
     async def open_session(self, target: Target, *, trace: bool, mask: list[Step]) -> PlaywrightSession:
-        state = await self.login_state(target)
+        state, trusted = await self._acquire(target)
         ctx, confinement = await self.new_context(target, state)
         page = await ctx.new_page()
-        if target.session_check is not None and not await _session_ok(page, target, confinement):
+        # A session that worked moments ago skips the check page; if it died since, the first
+        # step lands on the login page, raises SessionLost, and the run logs in again.
+        if not trusted and target.session_check is not None and not await _session_ok(page, target, confinement):
             await ctx.close()
             state = await self.login_state(target, force=True)
             ctx, confinement = await self.new_context(target, state)
