@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 import statistics
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from executor.config import Settings, normalize_db_url
+from executor.fixture_env import billing_env
 from executor.models import RequestContext, SubmitRequest
 from executor.service import Steward
 
@@ -65,8 +65,10 @@ def run_e2e_bench(
 
     work = Path(tempfile.mkdtemp(prefix="steward-bench-"))
     password = secrets.token_urlsafe(12)
-    with FixtureServer(work / "billing.db", password=password) as server:
-        os.environ.update(BILLING_URL=server.base_url, BILLING_USER=server.user, BILLING_PASSWORD=password)
+    with (
+        FixtureServer(work / "billing.db", password=password) as server,
+        billing_env(server.base_url, server.user, password),
+    ):
         settings = Settings(db_url=normalize_db_url(db or str(work / "steward.db")), home=work / "home")
         steward = Steward(settings, loaded_by="bench")
         try:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from executor.config import Settings, normalize_db_url
+from executor.fixture_env import billing_env
 from executor.models import RequestContext, SubmitRequest
 from executor.service import Steward
 
@@ -158,8 +159,10 @@ def run_soak(
     env = {"BILLING_FAULTS": json.dumps(plan)}
     sampler = _Sampler(every_s=5.0)
     t0 = time.monotonic()
-    with FixtureServer(work / "billing.db", password=password, save_delay_ms=50, n_accounts=pool, env=env) as server:
-        os.environ.update(BILLING_URL=server.base_url, BILLING_USER=server.user, BILLING_PASSWORD=password)
+    with (
+        FixtureServer(work / "billing.db", password=password, save_delay_ms=50, n_accounts=pool, env=env) as server,
+        billing_env(server.base_url, server.user, password),
+    ):
         settings = Settings(db_url=normalize_db_url(str(work / "steward.db")), home=work / "home")
         steward = Steward(settings, loaded_by="soak")
         sampler.start()

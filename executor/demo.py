@@ -9,7 +9,6 @@ Steward believes.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import tempfile
 import time
@@ -21,7 +20,9 @@ from typing import Any
 import httpx
 
 from action_classes import load_catalog
+from audit import export, verify_export
 from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings, normalize_db_url
+from executor.fixture_env import billing_env
 from executor.models import Confirmation, RequestContext, SubmitRequest
 from executor.service import Steward
 from executor.states import RequestState
@@ -223,11 +224,13 @@ def run_demo(*, db: str | None = None, home: Path | None = None, out: Callable[[
     password = "demo-" + secrets.token_urlsafe(12)
     admin_token = secrets.token_urlsafe(16)
     say(f"working folder {work}")
-    with FixtureServer(
-        work / "billing_console.db", user="steward-bot", password=password, env={"BILLING_ADMIN_TOKEN": admin_token}
-    ) as server:
+    with (
+        FixtureServer(
+            work / "billing_console.db", user="steward-bot", password=password, env={"BILLING_ADMIN_TOKEN": admin_token}
+        ) as server,
+        billing_env(server.base_url, "steward-bot", password),
+    ):
         say(f"billing console (fixture) at {server.base_url}")
-        os.environ.update(BILLING_URL=server.base_url, BILLING_USER="steward-bot", BILLING_PASSWORD=password)
         settings = Settings(db_url=db_url, home=home, catalog_dir=DEFAULT_CATALOG_DIR, policy_path=DEFAULT_POLICY_PATH)
         catalog = load_catalog(settings.catalog_dir)
         steward = Steward(settings, catalog=catalog, loaded_by="demo")
@@ -244,6 +247,14 @@ def run_demo(*, db: str | None = None, home: Path | None = None, out: Callable[[
                 f"   audit verify: {'ok' if report.ok else 'FAILED'} over {report.entries} entries"
                 + ("" if report.ok else f" (first bad seq {report.first_bad_seq}: {report.problems[:1]})")
             )
+            exported = export(steward.audit, work / "audit-export", steward.evidence)
+            pub = steward.settings.key_dir / "audit.pub"
+            offline = verify_export(work / "audit-export", pub.read_text().strip())
+            say(
+                f"   export: {exported.entries} entries, {exported.checkpoints} checkpoints -> {exported.directory}; "
+                f"offline verify with only {pub.name}: {'ok' if offline.ok else 'FAILED'}"
+            )
+            report = report if offline.ok else offline
             evidence = [
                 f"{r.request_id} {e['kind']:<10} {e['label']:<18} {e.get('path', e['sha256'])}"
                 for r in rows
