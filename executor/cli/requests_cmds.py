@@ -46,7 +46,6 @@ def _show(rec: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
         typer.echo(f"  {key}: {json.dumps(value, sort_keys=True, default=str)}")
 
 
-
 def _wait(steward: Any, request_id: str, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
     rec = steward.get(request_id)
@@ -80,6 +79,27 @@ def _remote_schema(client: Any, action: str) -> dict[str, Any]:
             props = item.get("params_schema", {}).get("properties", {})
             return {k: ParamSpec(type=v.get("type", "string")) for k, v in props.items()}
     return {}
+
+
+def _decide(
+    verb: str,
+    request_id: str,
+    operator: str | None,
+    text: str,
+    db: str | None,
+    home: str | None,
+    server: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """approve or reject, locally (named operator) or through the API (the key's name)."""
+    client = client_for(server, token)
+    if client is not None:
+        _show(remote_call(lambda: getattr(client, verb)(request_id, text)), as_json)
+        return
+    if not operator:
+        fail("--operator is required (with --server the key's name is the operator)")
+    _show(getattr(open_steward(db, home=home), verb)(request_id, operator, text), as_json)
 
 
 _BAD_END = ("rejected", "failed", "aborted", "unverified", "denied", "expired")
@@ -217,13 +237,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Approve a request that awaits approval (never your own)."""
-        client = client_for(server, token)
-        if client is not None:
-            _show(remote_call(lambda: client.approve(request_id, note)), as_json)
-            return
-        if not operator:
-            fail("--operator is required (with --server the key's name is the operator)")
-        _show(open_steward(db, home=home).approve(request_id, operator, note), as_json)
+        _decide("approve", request_id, operator, note, db, home, server, token, as_json)
 
     @app.command()
     @friendly_errors
@@ -238,13 +252,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Deny a request that awaits approval; it never runs."""
-        client = client_for(server, token)
-        if client is not None:
-            _show(remote_call(lambda: client.reject(request_id, reason)), as_json)
-            return
-        if not operator:
-            fail("--operator is required (with --server the key's name is the operator)")
-        _show(open_steward(db, home=home).reject(request_id, operator, reason), as_json)
+        _decide("reject", request_id, operator, reason, db, home, server, token, as_json)
 
     @app.command()
     @friendly_errors
