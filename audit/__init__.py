@@ -9,71 +9,137 @@ Public surface (pinned by ``tests/audit/test_audit_exports.py``)::
     log.verify(FileEvidenceStore(evidence_dir), verifier=load_verifier(key_dir / "audit.pub"))
     export(log, out, evidence); verify_export(out, "name+keyid+base64")
 
-It depends on no other Steward package.
+It depends on no other Steward package. Names load on first use (PEP 562), so a
+process that needs one module, such as a verification worker, imports only that.
 """
 
-from audit.canonical import canonical_json
-from audit.checkpoint import (
-    DEFAULT_ORIGIN,
-    CheckpointBody,
-    Checkpointer,
-    CheckpointPolicy,
-    open_checkpoint,
-    write_checkpoint_file,
-)
-from audit.clock import Clock, FakeClock, SystemClock, format_ts, parse_ts
-from audit.engine import normalize_url, open_engine, snapshot_connection
-from audit.errors import (
-    AuditError,
-    AuditPayloadError,
-    AuditReadError,
-    AuditStorageError,
-    AuditWriteError,
-    CanonicalizationError,
-    CheckpointError,
-    EvidenceCorruptError,
-    EvidenceError,
-    EvidenceNotFoundError,
-    ExportError,
-    InconsistentCheckpointError,
-    InvalidProofError,
-    KeyMaterialError,
-    ProofError,
-    ProofUnavailableError,
-    SchemaError,
-    SignatureError,
-)
-from audit.evidence import EvidenceStore, FileEvidenceStore, MemoryEvidenceStore
-from audit.export import ExportSummary, export, verify_export
-from audit.log import AuditLog
-from audit.merkle import verify_consistency, verify_inclusion
-from audit.models import (
-    AuditEntry,
-    Checkpoint,
-    ConsistencyProof,
-    Event,
-    EvidenceRef,
-    InclusionProof,
-    VerifyReport,
-)
-from audit.note import (
-    DEFAULT_KEY_NAME,
-    Signer,
-    Verifier,
-    keygen,
-    load_signer,
-    load_verifier,
-)
-from audit.redact import (
-    HmacFields,
-    RedactionStep,
-    Redactor,
-    SecretScrub,
-    hash_value,
-    load_or_create_pii_key,
-    load_pii_key,
-)
-from audit.schema import install_schema
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from audit.canonical import canonical_json
+    from audit.checkpoint import (
+        DEFAULT_ORIGIN,
+        CheckpointBody,
+        Checkpointer,
+        CheckpointPolicy,
+        open_checkpoint,
+        write_checkpoint_file,
+    )
+    from audit.clock import Clock, FakeClock, SystemClock, format_ts, parse_ts
+    from audit.engine import normalize_url, open_engine, snapshot_connection
+    from audit.errors import (
+        AuditError,
+        AuditPayloadError,
+        AuditReadError,
+        AuditStorageError,
+        AuditWriteError,
+        CanonicalizationError,
+        CheckpointError,
+        EvidenceCorruptError,
+        EvidenceError,
+        EvidenceNotFoundError,
+        ExportError,
+        InconsistentCheckpointError,
+        InvalidProofError,
+        KeyMaterialError,
+        ProofError,
+        ProofUnavailableError,
+        SchemaError,
+        SignatureError,
+    )
+    from audit.evidence import EvidenceStore, FileEvidenceStore, MemoryEvidenceStore
+    from audit.export import ExportSummary, export, verify_export
+    from audit.log import AuditLog
+    from audit.merkle import verify_consistency, verify_inclusion
+    from audit.models import (
+        AuditEntry,
+        Checkpoint,
+        ConsistencyProof,
+        Event,
+        EvidenceRef,
+        InclusionProof,
+        VerifyReport,
+    )
+    from audit.note import (
+        DEFAULT_KEY_NAME,
+        Signer,
+        Verifier,
+        keygen,
+        load_signer,
+        load_verifier,
+    )
+    from audit.redact import (
+        HmacFields,
+        RedactionStep,
+        Redactor,
+        SecretScrub,
+        hash_value,
+        load_or_create_pii_key,
+        load_pii_key,
+    )
+    from audit.schema import install_schema
+
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "audit.canonical": ("canonical_json",),
+    "audit.checkpoint": (
+        "DEFAULT_ORIGIN",
+        "CheckpointBody",
+        "Checkpointer",
+        "CheckpointPolicy",
+        "open_checkpoint",
+        "write_checkpoint_file",
+    ),
+    "audit.clock": ("Clock", "FakeClock", "SystemClock", "format_ts", "parse_ts"),
+    "audit.engine": ("normalize_url", "open_engine", "snapshot_connection"),
+    "audit.errors": (
+        "AuditError",
+        "AuditPayloadError",
+        "AuditReadError",
+        "AuditStorageError",
+        "AuditWriteError",
+        "CanonicalizationError",
+        "CheckpointError",
+        "EvidenceCorruptError",
+        "EvidenceError",
+        "EvidenceNotFoundError",
+        "ExportError",
+        "InconsistentCheckpointError",
+        "InvalidProofError",
+        "KeyMaterialError",
+        "ProofError",
+        "ProofUnavailableError",
+        "SchemaError",
+        "SignatureError",
+    ),
+    "audit.evidence": ("EvidenceStore", "FileEvidenceStore", "MemoryEvidenceStore"),
+    "audit.export": ("ExportSummary", "export", "verify_export"),
+    "audit.log": ("AuditLog",),
+    "audit.merkle": ("verify_consistency", "verify_inclusion"),
+    "audit.models": (
+        "AuditEntry",
+        "Checkpoint",
+        "ConsistencyProof",
+        "Event",
+        "EvidenceRef",
+        "InclusionProof",
+        "VerifyReport",
+    ),
+    "audit.note": ("DEFAULT_KEY_NAME", "Signer", "Verifier", "keygen", "load_signer", "load_verifier"),
+    "audit.redact": (
+        "HmacFields",
+        "RedactionStep",
+        "Redactor",
+        "SecretScrub",
+        "hash_value",
+        "load_or_create_pii_key",
+        "load_pii_key",
+    ),
+    "audit.schema": ("install_schema",),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
 __all__ = [
     "DEFAULT_KEY_NAME",
@@ -140,3 +206,16 @@ __all__ = [
     "verify_inclusion",
     "write_checkpoint_file",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

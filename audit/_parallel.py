@@ -19,79 +19,44 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
-from audit._chain import ChainChecker, RootClaim
-from audit.engine import open_engine, snapshot_connection
+from audit._bodies import ZERO_HASH
+from audit._chain import RootClaim
+from audit.engine import snapshot_connection
 from audit.merkle import Frontier, fold_subtrees
-from audit.models import ZERO_HASH
 
-__all__ = ["CHUNK_LEVEL", "MIN_ENTRIES", "MMAP_PRAGMA", "check_chunk", "encode", "idle_cores", "parallel_verify"]
+__all__ = ["CHUNK_LEVEL", "MIN_ENTRIES", "cores", "db_spec", "parallel_verify"]
 
 CHUNK_LEVEL = 16  # 65,536 entries per chunk
 MIN_ENTRIES = 400_000  # below this, starting processes costs more than it saves
-_BATCH = 16_384
-MMAP_PRAGMA = "PRAGMA mmap_size = 1073741824"  # SQLite: scan the file through a memory map
-_ROWS = (
-    "SELECT seq, ts, type, action_id, actor, payload, prev_hash, hash FROM audit_entries "
-    "WHERE seq >= ? AND seq < ? ORDER BY seq"
-)
-_NODE_HASHES = (
-    "SELECT hash FROM audit_tree_nodes WHERE seq >= ? AND seq < ? AND level <= ? ORDER BY seq, level"
-)
 _HIGH_NODES = "SELECT seq, level, hash FROM audit_tree_nodes WHERE level > ? ORDER BY seq, level"
 
 
-def check_chunk(url: str, start: int, end: int, sizes: Sequence[int], level: int) -> dict[str, Any]:
-    """Worker: verify entries start..end-1 in isolation (see the module docstring).
+def db_spec(engine: Engine) -> dict[str, Any] | None:
+    """How a worker reaches the database with the DB-API driver alone (None: it cannot)."""
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        return None if path in (None, "", ":memory:") or path.startswith("file:") else {
+            "dialect": "sqlite", "path": str(Path(path).resolve())
+        }
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        _, params = engine.dialect.create_connect_args(engine.url)
+        params = {k: v for k, v in params.items() if isinstance(v, str | int | float | bool)}
+        return {"dialect": "postgresql", "connect": params}
+    return None
 
-    Tree nodes above the chunk's own ``level`` span several chunks; the parent checks those.
-    """
-    engine = open_engine(url, poolclass=NullPool)
+
+def cores() -> int:
+    """The cores this process may run on."""
     try:
-        with snapshot_connection(engine) as conn, conn.begin():
-            cursor = conn.connection.cursor()
-            mark = "%s" if engine.dialect.name == "postgresql" else "?"
-            if engine.dialect.name == "sqlite":
-                cursor.execute(MMAP_PRAGMA)
-            out: dict[str, Any] = {"ok": False, "frontiers": {}, "evidence": []}
-            rows: list[tuple[Any, ...]] = []
-            for lo in range(start, end, _BATCH):
-                cursor.execute(_ROWS.replace("?", mark), (lo, min(lo + _BATCH, end)))
-                rows.extend(cursor.fetchall())
-            if len(rows) != end - start or rows[0][0] != start:
-                return out
-            checker = ChainChecker(start=start, prev_hash=rows[0][6], collect_nodes=True)
-            cut = start
-            for size in [*sorted(s for s in sizes if start < s <= end), end]:
-                checker.feed_rows(rows[cut - start : size - start])
-                out["frontiers"][size] = list(checker.frontier.nodes)
-                cut = size
-            cursor.execute(_NODE_HASHES.replace("?", mark), (start, end, level))
-            stored = [bytes(h) for (h,) in cursor.fetchall()]
-            cursor.close()
-        out["evidence"] = [(r[0], r[5]) for r in rows if r[2] == "evidence.stored"]
-        out.update(
-            ok=not checker.problems and checker.count == end and stored == checker.node_hashes,
-            first_prev=rows[0][6], last_hash=rows[-1][7],
-        )
-        return out
-    finally:
-        engine.dispose()
-
-
-def idle_cores() -> int:
-    """Cores not busy with other work right now (CPU count minus the 1-minute load)."""
-    cpus = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = 0.0
-    return max(1, min(cpus, round(cpus - load)))
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _push_chunk(frontier: Frontier, nodes: Sequence[bytes], length: int) -> list[tuple[int, int, bytes]]:
@@ -108,19 +73,13 @@ def _push_chunk(frontier: Frontier, nodes: Sequence[bytes], length: int) -> list
     return completed
 
 
-def encode(part: dict[str, Any]) -> dict[str, Any]:
-    part = dict(part)
-    part["frontiers"] = {str(k): [h.hex() for h in v] for k, v in part["frontiers"].items()}
-    return part
-
-
 def _decode(part: dict[str, Any]) -> dict[str, Any]:
     part["frontiers"] = {int(k): [bytes.fromhex(h) for h in v] for k, v in part["frontiers"].items()}
     return part
 
 
 def _run(
-    url: str, plans: list[list[tuple[int, int]]], sizes: list[int], level: int
+    db: dict[str, Any], plans: list[list[tuple[int, int]]], sizes: list[int], level: int
 ) -> dict[int, dict[str, Any]]:
     """Check chunks in worker processes (``python -m audit._verify_worker``), one plan each.
 
@@ -135,7 +94,7 @@ def _run(
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
         assert proc.stdin is not None
-        proc.stdin.write(json.dumps({"url": url, "chunks": plan, "sizes": sizes, "level": level}).encode())
+        proc.stdin.write(json.dumps({"db": db, "chunks": plan, "sizes": sizes, "level": level}).encode())
         proc.stdin.close()
         procs.append(proc)
     results: dict[int, dict[str, Any]] = {}
@@ -171,15 +130,15 @@ def parallel_verify(
     everything is intact, or None when anything is irregular or the workers
     could not run (the caller then verifies sequentially).
     """
-    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+    db = db_spec(engine)
+    if db is None:
         return None
-    n_workers = max(1, min(workers or idle_cores(), 8))
+    n_workers = max(1, min(workers or cores(), 8))
     step = 1 << chunk_level
     chunks = [(lo, min(lo + step, size)) for lo in range(0, size, step)]
     sizes = sorted({c.size for c in claims})
     try:
-        parts = _run(engine.url.render_as_string(hide_password=False),
-                     [chunks[i::n_workers] for i in range(min(n_workers, len(chunks)))], sizes, chunk_level)
+        parts = _run(db, [chunks[i::n_workers] for i in range(min(n_workers, len(chunks)))], sizes, chunk_level)
         with snapshot_connection(engine) as conn, conn.begin():
             stored = [(int(s), int(lv), bytes(h)) for s, lv, h in conn.exec_driver_sql(
                 _HIGH_NODES.replace("?", "%s" if engine.dialect.name == "postgresql" else "?"),

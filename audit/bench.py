@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from audit._parallel import idle_cores
+from audit._parallel import cores
 from audit.canonical import canonical_text
 from audit.checkpoint import DEFAULT_ORIGIN, CheckpointBody, Checkpointer
 from audit.clock import format_ts
@@ -310,7 +310,7 @@ def bench_verify_and_proofs(workdir: Path, entries: int, proofs: int = 300) -> d
         "verify_seconds": round(live, 2),
         "verify_sequential_entries_per_s": round(_rate(entries, sequential)),
         "verify_sequential_entries_per_cpu_s": round(_rate(entries, sequential_cpu)),
-        "idle_cores": idle_cores(),
+        "cores": cores(),
         "offline_verify_entries_per_s": round(_rate(entries, offline)),
         "inclusion_proof_ms_p50": round(statistics.median(times), 3),
         "inclusion_proof_ms_p95": round(times[int(len(times) * 0.95) - 1], 3),

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from base64 import b64encode
 from dataclasses import dataclass, field
-from hashlib import sha256
-from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit._bodies import ZERO_HASH, entry_body, entry_leaf
 from audit.canonical import canonical_text
 from audit.errors import InvalidProofError
 from audit.merkle import verify_consistency, verify_inclusion
@@ -35,47 +34,7 @@ __all__ = [
     "entry_line",
 ]
 
-ZERO_HASH = "0" * 64
 _STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
-_enc = encode_basestring
-
-
-def entry_body(
-    seq: int,
-    ts: str,
-    type_: str,
-    action_id: str | None,
-    actor: str,
-    payload_text: str,
-    prev_hash: str,
-) -> str:
-    """Canonical JSON of an entry without its hash (keys in sorted order).
-
-    ``payload_text`` must already be canonical JSON; it is spliced in as is,
-    which is what makes verifying a million entries cheap.
-    """
-    return (
-        '{"action_id":'
-        + ("null" if action_id is None else _enc(action_id))
-        + ',"actor":'
-        + _enc(actor)
-        + ',"payload":'
-        + payload_text
-        + ',"prev_hash":'
-        + _enc(prev_hash)
-        + ',"seq":'
-        + str(seq)
-        + ',"ts":'
-        + _enc(ts)
-        + ',"type":'
-        + _enc(type_)
-        + "}"
-    )
-
-
-def entry_leaf(body: str) -> bytes:
-    """The leaf hash (= entry hash) of a canonical entry body."""
-    return sha256(b"\x00" + body.encode("utf-8")).digest()
 
 
 def entry_line(body: str, hash_hex: str) -> str:

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit._bodies import body_sql
 from audit._chain import ChainChecker, RootClaim
-from audit._parallel import CHUNK_LEVEL, MIN_ENTRIES, MMAP_PRAGMA, idle_cores, parallel_verify
+from audit._parallel import CHUNK_LEVEL, MIN_ENTRIES, cores, parallel_verify
+from audit._verify_worker import MMAP_PRAGMA, exact_leaf
 from audit.checkpoint import open_checkpoint
 from audit.engine import snapshot_connection
 from audit.errors import SignatureError, one_line
@@ -29,10 +31,8 @@ from audit.note import Verifier
 __all__ = ["check_notes", "evidence_refs_in", "new_checker", "report_from", "verify_live"]
 
 BATCH = 20_000
-_ENTRIES = (
-    "SELECT seq, ts, type, action_id, actor, payload, prev_hash, hash FROM audit_entries "
-    "WHERE seq > ? ORDER BY seq LIMIT {batch}"
-)
+_ENTRIES = "SELECT seq, prev_hash, hash, {body} FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT {batch}"
+_EVIDENCE = "SELECT seq, payload FROM audit_entries WHERE type = 'evidence.stored' AND seq < ? ORDER BY seq"
 _NODE_HASHES = "SELECT hash FROM audit_tree_nodes WHERE seq >= ? AND seq <= ? ORDER BY seq, level"
 _NODES = "SELECT seq, level, hash FROM audit_tree_nodes WHERE seq >= ? AND seq <= ? ORDER BY seq, level"
 _TOP_NODE = "SELECT MAX(seq) FROM audit_tree_nodes"
@@ -159,9 +159,9 @@ def verify_live(
 ) -> VerifyReport:
     """Verify the log stored in ``engine`` (see the module docstring).
 
-    ``workers``: None checks big logs (>= 400,000 entries) on the idle cores
-    (when there are at least two) and small ones in-process; 1 never uses other
-    processes; N > 1 always does.
+    ``workers``: None checks big logs (>= 400,000 entries) on every core this
+    process may use (when there are at least two) and small ones in-process; 1
+    never uses other processes; N > 1 always does.
     """
     checker = ChainChecker()
     refs: list[tuple[int, str, int | None]] = []
@@ -186,7 +186,7 @@ def verify_live(
             claims, failures = check_notes(notes, verifier)
             top_seq, top_node = read("SELECT MAX(seq) FROM audit_entries")[0][0], read(_TOP_NODE)[0][0]
             size = 0 if top_seq is None else int(top_seq) + 1
-            auto = workers is None and size >= MIN_ENTRIES and idle_cores() > 1
+            auto = workers is None and size >= MIN_ENTRIES and cores() > 1
             wanted = auto or (workers is not None and workers > 1)
             if wanted and not failures and (top_node is None or int(top_node) < size):
                 fast = parallel_verify(engine, size, claims, workers=workers, chunk_level=chunk_level)
@@ -195,19 +195,19 @@ def verify_live(
                     return _fast_report(fast, claims, evidence, verifier)
             checker = new_checker(claims, failures, collect_nodes=True)
             last = -1
-            sql = _ENTRIES.format(batch=BATCH)
+            sql = _ENTRIES.format(body=body_sql(engine.dialect.name), batch=BATCH)
             while True:
                 batch = read(sql, [last])
                 if not batch:
                     break
-                checker.feed_rows(batch)
-                for r in batch:
-                    if r[2] == "evidence.stored" and (ref := evidence_refs_in(r[0], r[5])):
-                        refs.append(ref)
+                checker.feed_bodies(batch, lambda seq: exact_leaf(cursor, mark, seq))
                 first, last = batch[0][0], batch[-1][0]
                 if checker.node_hashes != [bytes(h) for (h,) in read(_NODE_HASHES, [first, last])]:
                     _compare_nodes(checker, first, last, read(_NODES, [first, last]), node_mismatches)
                 checker.node_hashes.clear()
+            for seq, payload in read(_EVIDENCE, [last + 1]):
+                if ref := evidence_refs_in(seq, payload):
+                    refs.append(ref)
             if top_node is not None and int(top_node) >= checker.count:
                 checker.blame(
                     checker.count,
