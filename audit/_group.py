@@ -2,10 +2,12 @@
 
 Appends are serialized by the database's single-writer lock, and on
 PostgreSQL every commit waits for a WAL flush. When several threads of one
-process append at the same moment, the first becomes the leader, writes
-everything queued so far in one transaction, and wakes the others with their
-own entries (or the error). Nothing returns before its transaction committed,
-so fail-closed holds for every caller.
+process append at the same moment, the first becomes the leader: it writes
+everything queued so far in one transaction, hands the lead to the next
+queued thread, and wakes its batch's threads with their own entries (or the
+error). Each waiting thread is woken once, to take its result or to lead, so
+four busy appenders do not keep waking each other. Nothing returns before its
+transaction committed, so fail-closed holds for every caller.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ R = TypeVar("R")
 
 
 class _Slot(Generic[T, R]):
-    __slots__ = ("done", "error", "item", "result")
+    __slots__ = ("error", "item", "lead", "result", "wake")
 
     def __init__(self, item: T) -> None:
         self.item = item
-        self.done = False
+        self.lead = False  # woken to lead rather than with a result
         self.result: R | None = None
         self.error: BaseException | None = None
+        self.wake = threading.Lock()  # held until the slot is woken: a one-shot signal
+        self.wake.acquire()
 
 
 class GroupCommit(Generic[T, R]):
@@ -44,36 +48,39 @@ class GroupCommit(Generic[T, R]):
         self._write = write
         self._wrap_error = wrap_error
         self._max_batch = max_batch
-        self._cond = threading.Condition()
-        self._queue: list[_Slot[T, R]] = []
-        self._busy = False
-        self._expect = 1  # size of the previous batch: how many appenders are active
         self._gather_s = gather_s
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # only a gathering leader waits on it
+        self._gathering = False
+        self._queue: list[_Slot[T, R]] = []
+        self._busy = False  # a leader is writing
+        self._expect = 1  # size of the previous batch: how many appenders are active
 
     def submit(self, item: T) -> R:
         """Write ``item`` (possibly with others) and return its result once committed."""
         slot: _Slot[T, R] = _Slot(item)
-        with self._cond:
+        with self._lock:
             self._queue.append(slot)
-            self._cond.notify_all()
-        while True:
-            with self._cond:
-                while self._busy and not slot.done:
-                    self._cond.wait()
-                if slot.done:
-                    break
+            lead = not self._busy
+            if lead:
                 self._busy = True
-                self._gather()
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-                self._expect = len(batch)
-            self._lead(batch)
+            elif self._gathering:
+                self._arrived.notify()
+        if not lead:
+            slot.wake.acquire()
+            if not slot.lead:
+                return self._outcome(slot)
+        self._lead()
+        return self._outcome(slot)
+
+    @staticmethod
+    def _outcome(slot: _Slot[T, R]) -> R:
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]
 
     def _gather(self) -> None:
-        """Give appenders that were active in the last batch a moment to queue up.
+        """Give appenders that were active in the last batch a moment to queue up (lock held).
 
         The threads just released by a commit come back with their next event a
         few microseconds later; without this the next leader would commit alone
@@ -81,28 +88,44 @@ class GroupCommit(Generic[T, R]):
         waits (expect == 1).
         """
         deadline = time.monotonic() + self._gather_s
-        while len(self._queue) < min(self._expect, self._max_batch):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self._cond.wait(remaining)
+        self._gathering = True
+        try:
+            while len(self._queue) < min(self._expect, self._max_batch):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._arrived.wait(remaining)
+        finally:
+            self._gathering = False
 
-    def _lead(self, batch: list[_Slot[T, R]]) -> None:
+    def _lead(self) -> None:
+        """Write one batch (the leader's own slot is first in it), hand the lead on, wake the batch."""
+        with self._lock:
+            self._gather()
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+            self._expect = len(batch)
         results: list[R] | None = None
         failure: BaseException | None = None
         try:
             results = self._write([s.item for s in batch])
         except BaseException as exc:  # every waiter must hear about it, then re-raise below
             failure = exc
-        with self._cond:
-            for i, s in enumerate(batch):
-                if results is not None:
-                    s.result = results[i]
-                else:
-                    assert failure is not None
-                    s.error = self._wrap_error(failure)
-                s.done = True
-            self._busy = False
-            self._cond.notify_all()
+        with self._lock:
+            if self._queue:
+                nxt = self._queue[0]
+                nxt.lead = True
+                nxt.wake.release()
+            else:
+                self._busy = False
+        for i, s in enumerate(batch):
+            if failure is None:
+                assert results is not None
+                s.result = results[i]
+            else:
+                s.error = self._wrap_error(failure)
+            s.lead = False
+            if s is not batch[0]:  # the leader's own slot; nobody waits on it
+                s.wake.release()
         if failure is not None and not isinstance(failure, Exception):
             raise failure  # KeyboardInterrupt and friends still stop the leader

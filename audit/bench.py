@@ -103,11 +103,12 @@ def _rate(n: int, seconds: float) -> float:
 
 
 def _appends(log: AuditLog, n: int, writers: int) -> float:
+    """Appends/s of ``writers`` threads; the events are built before the clock starts."""
     per = n // writers
+    events = [sample_event(i) for i in range(per)]
 
     def work() -> None:
-        for i in range(per):
-            e = sample_event(i)
+        for e in events:
             log.append(e.type, actor=e.actor, action_id=e.action_id, payload=e.payload)
 
     threads = [threading.Thread(target=work) for _ in range(writers)]
@@ -124,9 +125,9 @@ def append_worker(url: str, n: int, go: Any, done: Any) -> None:
     engine = open_engine(url)
     try:
         log = AuditLog(engine)
+        events = [sample_event(i) for i in range(n)]
         go.wait()
-        for i in range(n):
-            e = sample_event(i)
+        for e in events:
             log.append(e.type, actor=f"proc-{os.getpid()}", action_id=e.action_id, payload=e.payload)
         log.close()
     finally:

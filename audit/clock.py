@@ -67,8 +67,7 @@ def format_ts(when: datetime) -> str:
     """``2025-01-02T03:04:05.678Z`` for an aware datetime (naive means UTC)."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    utc = when.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:

@@ -146,10 +146,14 @@ class AuditLog:
     ) -> Prepared:
         if not isinstance(type_, str) or len(type_) > 100 or not _TYPE_RE.match(type_):
             raise AuditPayloadError(f"event type {type_!r} is not a dotted name like request.received")
-        if not isinstance(actor, str) or not actor.strip() or len(actor) > 200:
-            raise AuditPayloadError("actor must be a non-empty string of at most 200 characters")
-        if action_id is not None and (not isinstance(action_id, str) or not action_id or len(action_id) > 200):
-            raise AuditPayloadError("action_id must be None or a non-empty string of at most 200 characters")
+        if not isinstance(actor, str) or not actor.strip() or len(actor) > 200 or "\x00" in actor:
+            raise AuditPayloadError("actor must be a non-empty string of at most 200 characters, without NUL")
+        if action_id is not None and (
+            not isinstance(action_id, str) or not action_id or len(action_id) > 200 or "\x00" in action_id
+        ):
+            raise AuditPayloadError(
+                "action_id must be None or a non-empty string of at most 200 characters, without NUL"
+            )
         data: Any = {} if payload is None else payload
         if not isinstance(data, dict):
             raise AuditPayloadError(f"payload must be a dict, not {type(data).__name__}")

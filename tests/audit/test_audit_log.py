@@ -82,6 +82,8 @@ class TestAppend:
             ({"type": "NoDots"}, "dotted"),
             ({"type": "a.b", "actor": ""}, "actor"),
             ({"type": "a.b", "action_id": ""}, "action_id"),
+            ({"type": "a.b", "actor": "bot\x00"}, "without NUL"),
+            ({"type": "a.b", "action_id": "req_\x00"}, "without NUL"),
             ({"type": "a.b", "payload": {"x": float("nan")}}, "cannot be logged"),
             ({"type": "a.b", "payload": {"x": b"bytes"}}, "cannot be logged"),
             ({"type": "a.b", "payload": {"x": "y" * 1_000_001}}, "limit"),
