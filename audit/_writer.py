@@ -14,6 +14,7 @@ other processes, or a rolled-back caller transaction, just cost a reload.
 
 from __future__ import annotations
 
+import codecs
 import json
 import threading
 import time
@@ -84,19 +85,24 @@ def _insert_statements(
 class _Quoter:
     """SQL literals for one connection: libpq quotes strings, numbers and bytes are spelled out.
 
-    ``decode('..', 'hex')`` reads the same whatever ``standard_conforming_strings`` is.
+    A UTF-8 string without a quote or a backslash needs no escaping: ``'...'``
+    reads the same whatever ``standard_conforming_strings`` is, and so does
+    ``decode('..', 'hex')``. Everything else goes through ``PQescapeLiteral``.
     """
 
-    __slots__ = ("_encoding", "_escape")
+    __slots__ = ("_encoding", "_escape", "_utf8")
 
     def __init__(self, pg: psycopg.Connection[Any]) -> None:
         self._escape = pq.Escaping(pg.pgconn).escape_literal
         self._encoding = pg.info.encoding
+        self._utf8 = codecs.lookup(self._encoding).name == "utf-8"
 
     def __call__(self, value: Any) -> bytes:
         if type(value) is str:
             if "\x00" in value:
                 raise psycopg.DataError("PostgreSQL text cannot contain NUL (0x00) characters")
+            if self._utf8 and "'" not in value and "\\" not in value:
+                return b"'" + value.encode("utf-8") + b"'"
             return self._escape(value.encode(self._encoding))
         if type(value) is int:
             return str(value).encode()

@@ -93,8 +93,12 @@ def _other_ok(value: Any, depth: int) -> bool:
     if isinstance(value, float):
         if not isfinite(value):
             raise CanonicalizationError(f"{value!r} has no JSON form")
-        # json.dumps writes repr(); most floats (0.93, 2.5) already look like ECMAScript's form.
-        return type(value) is float and format_number(value) == float.__repr__(value)
+        # json.dumps writes repr(); most floats (0.93, 2.5) already look like ECMAScript's form:
+        # a repr without an exponent or a trailing ".0" always does.
+        if type(value) is not float:
+            return False
+        text = float.__repr__(value)
+        return ("e" not in text and not text.endswith(".0")) or format_number(value) == text
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
