@@ -175,6 +175,28 @@ def bench_sqlite_appends(workdir: Path, appends: int) -> dict[str, Any]:
     return {"sqlite_appends_per_s": round(best), "sqlite_appends_runs": [round(r) for r in runs]}
 
 
+def pg_commit_latency_ms(url: str, commits: int = 300) -> float:
+    """Median time of a one-row INSERT + synchronous COMMIT: the server's WAL flush, which bounds
+    how often four synchronous appenders can each be told "durable"."""
+    engine = open_engine(url)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("CREATE TEMP TABLE commit_probe (x int)")
+        raw.commit()
+        times: list[float] = []
+        for i in range(commits):
+            t0 = time.perf_counter()
+            cur.execute("INSERT INTO commit_probe VALUES (%s)", (i,))
+            raw.commit()
+            times.append((time.perf_counter() - t0) * 1000)
+        cur.close()
+    finally:
+        raw.close()
+        engine.dispose()
+    return round(statistics.median(times), 3)
+
+
 def bench_pg_appends(pg_url: str, appends: int) -> dict[str, Any]:
     """Four writers on PostgreSQL: threads sharing one log, then four processes."""
     def threads_once() -> float:
@@ -200,6 +222,7 @@ def bench_pg_appends(pg_url: str, appends: int) -> dict[str, Any]:
     best, runs = _best_of(3, threads_once)
     procs = procs_once()
     return {
+        "pg_commit_latency_ms_p50": pg_commit_latency_ms(pg_url),
         "pg_4_writers_appends_per_s": round(best),
         "pg_4_writers_runs": [round(r) for r in runs],
         "pg_4_processes_appends_per_s": round(procs),
@@ -366,6 +389,7 @@ def summarize(results: dict[str, Any]) -> str:
         ("SQLite appends/s (1 writer)", results.get("sqlite_appends_per_s"), ">= 5,000"),
         ("PostgreSQL appends/s (4 writers)", results.get("pg_4_writers_appends_per_s"), ">= 3,000"),
         ("  (4 separate processes)", results.get("pg_4_processes_appends_per_s"), "-"),
+        ("  PostgreSQL commit latency ms (p50)", results.get("pg_commit_latency_ms_p50"), "-"),
         (f"verify entries/s ({results.get('verify_log_entries')} entries)",
          results.get("verify_entries_per_s"), ">= 200,000"),
         ("  one process", results.get("verify_sequential_entries_per_s"), "-"),
