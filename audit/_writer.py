@@ -15,6 +15,7 @@ other processes, or a rolled-back caller transaction, just cost a reload.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import threading
 import time
@@ -65,6 +66,12 @@ def _no_reads(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     raise AssertionError("the optimistic path must not read")  # pragma: no cover
 
 
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, cols: str, mark: str, width: int, count: int) -> str:
+    row = "(" + ", ".join([mark] * width) + ")"
+    return f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * count)}"
+
+
 def _insert_statements(
     mark: str, entry_rows: list[tuple[Any, ...]], node_rows: list[tuple[Any, ...]]
 ) -> list[tuple[str, list[Any]]]:
@@ -76,8 +83,7 @@ def _insert_statements(
     ):
         for start in range(0, len(rows), 100):
             chunk = rows[start : start + 100]
-            row = "(" + ", ".join([mark] * len(chunk[0])) + ")"
-            sql = f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * len(chunk))}"
+            sql = _insert_sql(table, cols, mark, len(chunk[0]), len(chunk))
             out.append((sql, [v for r in chunk for v in r]))
     return out
 
