@@ -1,4 +1,4 @@
-"""The PostgreSQL append path builds SQL literals itself: they must read back exactly."""
+"""The PostgreSQL append path: SQL literals built by hand read back exactly; a lost connection fails closed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from _audit_support import PG_URL
 from sqlalchemy.engine import make_url
 
+from audit import AuditLog, AuditStorageError, install_schema, open_engine
 from audit._writer import _pg_run, _Quoter
 
 VALUES = [
@@ -52,3 +53,25 @@ def test_errors_keep_their_sqlstate(pg: psycopg.Connection) -> None:
         _pg_run(pg, b"BEGIN; SELECT * FROM no_such_table_here; COMMIT")
     pg.execute("ROLLBACK")
     assert _pg_run(pg, b"SELECT 1").get_value(0, 0) == b"1"
+
+
+@pytest.mark.postgres
+def test_lost_connection_fails_closed_then_recovers(pg_url: str) -> None:
+    """The writer's connection is killed: that append raises, nothing half-written, the next one works."""
+    engine = open_engine(pg_url)
+    install_schema(engine)
+    log = AuditLog(engine)
+    try:
+        log.append("t.first", actor="a")
+        held = log._writer._held  # the connection kept for the next append
+        assert held is not None
+        with engine.connect() as admin:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({held.driver_connection.info.backend_pid})")
+        with pytest.raises(AuditStorageError):
+            log.append("t.second", actor="a")
+        third = log.append("t.third", actor="a")
+        assert third.seq == 1 and [e.type for e in log.entries()] == ["t.first", "t.third"]
+        assert log.verify().ok
+    finally:
+        log.close()
+        engine.dispose()
