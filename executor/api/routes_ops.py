@@ -27,6 +27,12 @@ def approvals(request: Request, caller: Annotated[Caller, Depends(require("opera
     return {"approvals": [{"request": r.public(), "handoff": steward.handoff(r)} for r in recs]}
 
 
+@router.get("/me", tags=["agents", "operators", "auditors"], summary="The calling key's name and role")
+def me(caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))]) -> dict[str, str]:
+    """Who the API takes this key for (the web console uses it to pick its view)."""
+    return {"name": caller.name, "role": caller.role}
+
+
 @router.post("/kill-switch", tags=["operators"], status_code=201, summary="Engage a kill switch")
 def engage(request: Request, body: KillBody, caller: Annotated[Caller, Depends(require("operator"))]) -> Any:
     """Immediate and durable; in scope, new requests are rejected and queued ones wait."""

@@ -27,6 +27,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/v1/audit/verify", None, {"auditor"}),
     ("GET", "/v1/audit/proof/0", None, {"auditor"}),
     ("GET", "/v1/catalog", None, {"agent"}),
+    ("GET", "/v1/me", None, {"agent", "operator", "auditor"}),
 ]
 IDS = [f"{m} {p.split('?')[0]}" for m, p, _, _ in ROUTES]
 
