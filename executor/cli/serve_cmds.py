@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         max_body: Annotated[int, typer.Option(min=1024, help="Largest request body in bytes.")] = 64 * 1024,
         db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
     ) -> None:
-        """Serve the HTTP API (OpenAPI at /openapi.json), with a worker unless --no-workers."""
+        """Serve the HTTP API (/openapi.json) and the web console (/console), with a worker unless --no-workers."""
         import uvicorn
 
         from executor.api import ApiConfig, create_app
@@ -91,5 +91,6 @@ def register(app: typer.Typer) -> None:
         steward = open_steward(db, catalog, policy, home, by="serve")
         config = ApiConfig(max_body_bytes=max_body, rate_per_s=rate_limit, burst=burst)
         app = create_app(steward, config=config, workers=concurrency if workers else 0)
-        typer.echo(f"steward API on http://{host}:{port} (workers: {concurrency if workers else 'off'})", err=True)
+        typer.echo(f"steward API on http://{host}:{port}, console at http://{host}:{port}/console "
+                   f"(workers: {concurrency if workers else 'off'})", err=True)
         uvicorn.run(app, host=host, port=port, log_level="info")
