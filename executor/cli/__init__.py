@@ -29,6 +29,7 @@ def _mount_optional() -> None:
     from executor.cli import audit_cmds, bench_cmds, demo_cmd, policy_cmds, serve_cmds
 
     serve_cmds.register(app)
+    serve_cmds.register_mcp(app)
     app.add_typer(serve_cmds.keys_app)
     app.add_typer(audit_cmds.app)
     app.add_typer(policy_cmds.app)

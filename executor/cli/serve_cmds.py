@@ -1,4 +1,5 @@
-"""``steward serve`` (the HTTP API with in-process workers) and ``steward keys create|list|revoke``."""
+"""``steward serve`` (the HTTP API with in-process workers), ``steward mcp`` (an MCP server for agents)
+and ``steward keys create|list|revoke``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from executor.cli._common import (
     open_steward,
     resolve_db,
 )
+from executor.cli._remote import ServerOption, TokenOption
 
 __all__ = ["keys_app", "register"]
 
@@ -94,3 +96,21 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"steward API on http://{host}:{port}, console at http://{host}:{port}/console "
                    f"(workers: {concurrency if workers else 'off'})", err=True)
         uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def register_mcp(app: typer.Typer) -> None:
+    """``steward mcp``: an MCP server on stdio for an agent's MCP host."""
+
+    @app.command("mcp")
+    def mcp(server: ServerOption = None, token: TokenOption = None) -> None:
+        """Serve MCP (JSON-RPC on stdin/stdout) for an agent: one tool per catalog action, plus
+        get_request, attach_confirmation and cancel_request, all through the API with an agent key."""
+        import httpx
+
+        from executor.client import StewardClient
+        from executor.mcp_server import McpServer, serve_stdio
+
+        if not server or not token:
+            raise typer.BadParameter("steward mcp needs --server and --token (or $STEWARD_SERVER, $STEWARD_TOKEN)")
+        with httpx.Client(base_url=server, timeout=90.0) as http:
+            serve_stdio(McpServer(StewardClient(server, token, http=http)))
