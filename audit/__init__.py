@@ -18,6 +18,28 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+# The errors module is light: its names are bound at once; the rest load on first use.
+from audit.errors import (
+    AuditError,
+    AuditPayloadError,
+    AuditReadError,
+    AuditStorageError,
+    AuditWriteError,
+    CanonicalizationError,
+    CheckpointError,
+    EvidenceCorruptError,
+    EvidenceError,
+    EvidenceNotFoundError,
+    ExportError,
+    InconsistentCheckpointError,
+    InvalidProofError,
+    KeyMaterialError,
+    ProofError,
+    ProofUnavailableError,
+    SchemaError,
+    SignatureError,
+)
+
 if TYPE_CHECKING:
     from audit.canonical import canonical_json
     from audit.checkpoint import (
@@ -30,26 +52,6 @@ if TYPE_CHECKING:
     )
     from audit.clock import Clock, FakeClock, SystemClock, format_ts, parse_ts
     from audit.engine import normalize_url, open_engine, snapshot_connection
-    from audit.errors import (
-        AuditError,
-        AuditPayloadError,
-        AuditReadError,
-        AuditStorageError,
-        AuditWriteError,
-        CanonicalizationError,
-        CheckpointError,
-        EvidenceCorruptError,
-        EvidenceError,
-        EvidenceNotFoundError,
-        ExportError,
-        InconsistentCheckpointError,
-        InvalidProofError,
-        KeyMaterialError,
-        ProofError,
-        ProofUnavailableError,
-        SchemaError,
-        SignatureError,
-    )
     from audit.evidence import EvidenceStore, FileEvidenceStore, MemoryEvidenceStore
     from audit.export import ExportSummary, export, verify_export
     from audit.log import AuditLog
@@ -94,26 +96,6 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "audit.clock": ("Clock", "FakeClock", "SystemClock", "format_ts", "parse_ts"),
     "audit.engine": ("normalize_url", "open_engine", "snapshot_connection"),
-    "audit.errors": (
-        "AuditError",
-        "AuditPayloadError",
-        "AuditReadError",
-        "AuditStorageError",
-        "AuditWriteError",
-        "CanonicalizationError",
-        "CheckpointError",
-        "EvidenceCorruptError",
-        "EvidenceError",
-        "EvidenceNotFoundError",
-        "ExportError",
-        "InconsistentCheckpointError",
-        "InvalidProofError",
-        "KeyMaterialError",
-        "ProofError",
-        "ProofUnavailableError",
-        "SchemaError",
-        "SignatureError",
-    ),
     "audit.evidence": ("EvidenceStore", "FileEvidenceStore", "MemoryEvidenceStore"),
     "audit.export": ("ExportSummary", "export", "verify_export"),
     "audit.log": ("AuditLog",),
