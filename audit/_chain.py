@@ -108,47 +108,19 @@ class ChainChecker:
             self._check_claim(claims[self._next_claim])
             self._next_claim += 1
 
-    def feed_many(self, items: Sequence[tuple[int, str, str, bytes]]) -> None:
-        """Many ``(seq, prev_hash, stored_hash, leaf)`` at once: ``feed`` with a tight fast path."""
-        frontier = self.frontier
-        nodes = self.node_hashes if self.collect_nodes else None
-        i, n = 0, len(items)
-        while i < n:
-            claims, k = self._claims, self._next_claim
-            stop = n if k >= len(claims) else min(n, i + claims[k].size - self.count - 1)
-            if self._pending is not None or self._seq_offset != 0:
-                stop = i
-            pos, prev, prev2 = self.count, self._prev, self._prev2
-            stack, size = frontier._stack, frontier._size  # the hot loop owns the frontier here
-            while i < stop:
-                seq, p, h, leaf = items[i]
-                if seq != pos or p != prev or leaf.hex() != h:
-                    break
-                m, x = size, leaf
-                while m & 1:
-                    x = sha256(b"\x01" + stack.pop() + x).digest()
-                    if nodes is not None:
-                        nodes.append(x)
-                    m >>= 1
-                stack.append(x)
-                size += 1
-                prev2, prev = prev, h
-                pos += 1
-                i += 1
-            frontier._size, self.count, self._prev, self._prev2 = size, pos, prev, prev2
-            if i < n:
-                self.feed(*items[i])  # irregular, or completes a checkpoint
-                i += 1
+    def feed_bodies(
+        self, rows: Sequence[tuple[Any, ...]], exact_leaf: Callable[[int], bytes] | None = None
+    ) -> None:
+        """Rows ``(seq, prev_hash, hash, body)`` in seq order, ``body`` the entry's body as UTF-8 bytes.
 
-    def feed_bodies(self, rows: Sequence[tuple[Any, ...]], exact_leaf: Callable[[int], bytes]) -> None:
-        """Rows ``(seq, prev_hash, hash, body)`` in seq order, ``body`` rendered by the database.
-
-        ``body`` is ``audit._bodies.body_sql`` as UTF-8 bytes. Verifying a million
-        entries is mostly this loop, so it keeps its state in locals and pushes
-        onto the frontier directly. A row whose body does not hash to its stored
-        hash is recomputed with ``exact_leaf(seq)`` (the canonical body, built in
-        Python) before it counts as irregular; anything irregular, and every
-        entry that completes a checkpoint, goes through the general ``feed``.
+        The live verifier passes bodies the database rendered (``audit._bodies.body_sql``)
+        and ``exact_leaf``: a row whose body does not hash to its stored hash is
+        recomputed with ``exact_leaf(seq)`` (the canonical body, built in Python)
+        before it counts as irregular. The offline verifier passes the exported
+        canonical bodies and no ``exact_leaf``. Verifying a million entries is
+        mostly this loop, so it keeps its state in locals and pushes onto the
+        frontier directly; anything irregular, and every entry that completes a
+        checkpoint, goes through the general ``feed``.
         """
         frontier = self.frontier
         nodes = self.node_hashes if self.collect_nodes else None
@@ -180,7 +152,7 @@ class ChainChecker:
             if i < n:
                 seq, p, h, body = rows[i]
                 leaf = sha256(b"\x00" + body).digest()
-                if leaf.hex() != h:
+                if leaf.hex() != h and exact_leaf is not None:
                     leaf = exact_leaf(seq)  # the database may render an odd string differently
                 self.feed(seq, p, h, leaf)  # irregular, or completes a checkpoint
                 i += 1

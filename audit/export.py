@@ -130,8 +130,8 @@ def export(
                          evidence=len(refs), evidence_copied=copied)
 
 
-def _leaf_of_line(line: str) -> tuple[dict[str, Any], bytes]:
-    """Parse one entries.jsonl line; its leaf hash is over the line minus the hash member."""
+def _body_of_line(line: str) -> tuple[dict[str, Any], bytes]:
+    """Parse one entries.jsonl line; its body (UTF-8) is the line minus the hash member."""
     data = json.loads(line)
     if not isinstance(data, dict) or data.keys() != _KEYS:
         raise ValueError("not an audit entry")
@@ -139,8 +139,7 @@ def _leaf_of_line(line: str) -> tuple[dict[str, Any], bytes]:
     end = cut + 9 + 64
     if cut < 0 or line[end : end + 2] != '",':
         raise ValueError("hash member not where canonical JSON puts it")
-    body = line[: cut + 1] + line[end + 2 :]
-    return data, hashlib.sha256(b"\x00" + body.encode("utf-8")).digest()
+    return data, (line[: cut + 1] + line[end + 2 :]).encode("utf-8")
 
 
 def verify_export(
@@ -169,31 +168,31 @@ def verify_export(
         notes.append(("trusted checkpoint", text, None))
     checker = new_checker(*check_notes(notes, verifier))
     refs: list[tuple[int, str, int | None]] = []
-    batch: list[tuple[int, str, str, bytes]] = []
+    batch: list[tuple[int, str, str, bytes]] = []  # (seq, prev_hash, hash, body)
     with entries_path.open("r", encoding="utf-8", newline="\n") as fh:
         for line_no, raw in enumerate(fh, start=1):
             line = raw.rstrip("\n")
             try:
-                data, leaf = _leaf_of_line(line)
+                data, body = _body_of_line(line)
                 seq, prev, h = data["seq"], data["prev_hash"], data["hash"]
                 if not (isinstance(seq, int) and isinstance(prev, str) and isinstance(h, str)):
                     raise ValueError("bad field types")
             except ValueError as exc:
-                checker.feed_many(batch)
+                checker.feed_bodies(batch)
                 batch.clear()
                 pos = checker.count
                 checker.blame(pos, f"seq {pos}: line {line_no} of {ENTRIES_FILE} is malformed ({exc})")
                 checker.feed(pos, "", "", hashlib.sha256(b"\x00" + line.encode("utf-8")).digest())
                 continue
-            batch.append((seq, prev, h, leaf))
+            batch.append((seq, prev, h, body))
             if len(batch) >= _BATCH:
-                checker.feed_many(batch)
+                checker.feed_bodies(batch)
                 batch.clear()
             if data["type"] == "evidence.stored":
                 ref = evidence_refs_in(seq, json.dumps(data["payload"]))
                 if ref is not None:
                     refs.append(ref)
-    checker.feed_many(batch)
+    checker.feed_bodies(batch)
     checker.finish()
     extra = _check_manifest(directory, refs)
     return report_from(checker, signatures_checked=True, evidence_checked=len(refs), extra_problems=extra)
