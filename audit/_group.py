@@ -5,8 +5,10 @@ PostgreSQL every commit waits for a WAL flush. When several threads of one
 process append at the same moment, the first becomes the leader: it writes
 everything queued so far in one transaction, hands the lead to the next
 queued thread, and wakes its batch's threads with their own entries (or the
-error). Each waiting thread is woken once, to take its result or to lead, so
-four busy appenders do not keep waking each other. Nothing returns before its
+error). ``leaders`` batches may be in flight at once (PostgreSQL pipelines
+two, see ``audit._writer``); ``write`` keeps them in order. Each waiting
+thread is woken once, to take its result or to lead, so four busy appenders
+do not keep waking each other. Nothing returns before its
 transaction committed, so fail-closed holds for every caller.
 """
 
@@ -44,6 +46,7 @@ class GroupCommit(Generic[T, R]):
         wrap_error: Callable[[BaseException], BaseException],
         max_batch: int = 256,
         gather_s: float = 0.002,
+        leaders: int = 1,
     ) -> None:
         self._write = write
         self._wrap_error = wrap_error
@@ -53,19 +56,24 @@ class GroupCommit(Generic[T, R]):
         self._arrived = threading.Condition(self._lock)  # only a gathering leader waits on it
         self._gathering = False
         self._queue: list[_Slot[T, R]] = []
-        self._busy = False  # a leader is writing
+        self._max_leaders = leaders
+        self._leaders = 0  # threads leading a batch (gathering or writing it)
+        self._flying = 0  # items in batches being written
         self._expect = 1  # size of the previous batch: how many appenders are active
 
     def submit(self, item: T) -> R:
         """Write ``item`` (possibly with others) and return its result once committed."""
         slot: _Slot[T, R] = _Slot(item)
         with self._lock:
-            self._queue.append(slot)
-            lead = not self._busy
-            if lead:
-                self._busy = True
-            elif self._gathering:
-                self._arrived.notify()
+            lead = self._leaders < self._max_leaders and not self._gathering
+            if lead:  # its slot goes first, so its own batch holds it
+                self._leaders += 1
+                self._gathering = True
+                self._queue.insert(0, slot)
+            else:
+                self._queue.append(slot)
+                if self._gathering:
+                    self._arrived.notify()
         if not lead:
             slot.wake.acquire()
             if not slot.lead:
@@ -80,31 +88,35 @@ class GroupCommit(Generic[T, R]):
         return slot.result  # type: ignore[return-value]
 
     def _gather(self) -> None:
-        """Give appenders that were active in the last batch a moment to queue up (lock held).
+        """Give active appenders a moment to queue up (lock held; the caller is the one gatherer).
 
         The threads just released by a commit come back with their next event a
         few microseconds later; without this the next leader would commit alone
-        and batches would alternate between one and all. A lone appender never
-        waits (expect == 1).
+        and batches would alternate between one and all. ``_expect`` estimates
+        how many appenders are active (the last batch plus those in flight
+        beside it); the leader waits for those not in flight, and with several
+        leaders for at most its share, so that batches alternate instead of
+        marching in lockstep. A lone appender never waits.
         """
         deadline = time.monotonic() + self._gather_s
-        self._gathering = True
-        try:
-            while len(self._queue) < min(self._expect, self._max_batch):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._arrived.wait(remaining)
-        finally:
-            self._gathering = False
+        share = -(-self._expect // self._max_leaders)
+        while len(self._queue) < min(self._expect - self._flying, share, self._max_batch):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._arrived.wait(remaining)
 
     def _lead(self) -> None:
         """Write one batch (the leader's own slot is first in it), hand the lead on, wake the batch."""
         with self._lock:
-            self._gather()
+            try:
+                self._gather()
+            finally:
+                self._gathering = False
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
-            self._expect = len(batch)
+            self._expect = len(batch) + self._flying
+            self._flying += len(batch)
         results: list[R] | None = None
         failure: BaseException | None = None
         try:
@@ -112,12 +124,14 @@ class GroupCommit(Generic[T, R]):
         except BaseException as exc:  # every waiter must hear about it, then re-raise below
             failure = exc
         with self._lock:
-            if self._queue:
+            self._flying -= len(batch)
+            if self._queue and not self._gathering:  # the lead passes on; else the gatherer takes them
                 nxt = self._queue[0]
                 nxt.lead = True
+                self._gathering = True
                 nxt.wake.release()
             else:
-                self._busy = False
+                self._leaders -= 1
         for i, s in enumerate(batch):
             if failure is None:
                 assert results is not None

@@ -2,32 +2,45 @@
 
 It talks DB-API directly: SQLAlchemy's per-statement overhead is several times
 the cost of a SQLite transaction. On PostgreSQL it goes one level lower, to
-libpq through ``psycopg.pq``: a transaction of its own is one multi-statement
-query (``BEGIN; lock; inserts; COMMIT``) whose values are quoted by libpq's
-``PQescapeLiteral``, which costs a third of the CPU of psycopg's client-side
-binding; libpq runs the query with the GIL released.
+libpq (``audit._pg``).
 
-The head's Merkle frontier is cached between appends and used only when the
-head read under the lock matches it (same size and last hash), so appends from
-other processes, or a rolled-back caller transaction, just cost a reload.
+PostgreSQL appends are pipelined. Every synchronous commit holds the
+single-writer lock through its WAL flush, so a writer that waited for each
+transaction before hashing the next would leave the CPU idle during every
+flush and the server idle during every hash. Instead, up to two group-commit
+leaders write at once, each on its own connection: the second hashes its
+batch on top of the first one's predicted head while the first is still in
+flight, and sends ``BEGIN; lock; inserts; COMMIT`` straight away; the server
+runs it the moment the first commits. Batches are hashed and sent in one
+order (``_order``). The prediction is only an optimisation: the insert guard
+refuses an entry whose seq is not max(seq)+1 or whose prev_hash does not link
+to the committed head, so if the transaction it was built on failed, or
+another process appended in between, it is refused as a whole and rewritten
+on a freshly read head (``_locked``). Nothing returns before its own commit.
+
+The Merkle frontier of every recent head this process computed is cached, so
+a warm append hashes only its own leaf and the nodes it completes; a head
+that is not in the cache (another process wrote it) costs a reload from the
+tree table.
 """
 
 from __future__ import annotations
 
-import codecs
 import functools
+import itertools
 import json
+import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import pq
 from sqlalchemy import Connection, Engine
 
-from audit import _tree
+from audit import _pg, _tree
 from audit.clock import Clock, format_ts
 from audit.merkle import Frontier
 from audit.models import ZERO_HASH, AuditEntry, entry_body, entry_leaf
@@ -37,8 +50,12 @@ __all__ = ["Prepared", "Writer"]
 # One advisory lock per entries table (so per schema), held until commit.
 LOCK_SQL = f"SELECT pg_advisory_xact_lock({0x53544557 << 32} | 'audit_entries'::regclass::oid::bigint)"
 HEAD_SQL = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
+_LOCK, _HEAD = LOCK_SQL.encode(), HEAD_SQL.encode()
 _HOLD_S = 1.0  # a held connection idle longer than this goes back through the pool
 _ENTRY_COLS = "seq, ts, type, action_id, actor, payload, prev_hash, hash"
+_FRONTIERS = 16  # recent heads whose Merkle frontier is kept
+_CHUNK = 16  # rows per prepared INSERT: at most 16 statement shapes per table
+_REFUSED = (psycopg.errors.UniqueViolation, psycopg.errors.RaiseException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +68,27 @@ class Prepared:
     payload_text: str
 
 
+Head = tuple[int, str]  # (size, hash of the last entry)
+
+
 @dataclass(frozen=True, slots=True)
-class _Head:
-    size: int
-    last_hash: str
-    frontier: tuple[bytes, ...]
-    committed: bool = False  # True once our own transaction that wrote it has committed
-
-
-_Computed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[AuditEntry]]
+class _Computed:
+    entry_rows: list[tuple[Any, ...]]
+    node_rows: list[tuple[Any, ...]]
+    entries: list[AuditEntry]
+    head: Head  # the head once these rows are in
 
 
 def _no_reads(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    raise AssertionError("the optimistic path must not read")  # pragma: no cover
+    raise AssertionError("a predicted head must not need reads")  # pragma: no cover
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_insert(table: str, cols: str, width: int, count: int) -> bytes:
+    rows = (
+        "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")" for r in range(count)
+    )
+    return f"INSERT INTO {table} ({cols}) VALUES {', '.join(rows)}".encode()
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,51 +113,16 @@ def _insert_statements(
     return out
 
 
-class _Quoter:
-    """SQL literals for one connection: libpq quotes strings, numbers and bytes are spelled out.
+def _pipeline_reader(pipe: _pg.Pipeline) -> _tree.Reader:
+    """A Reader inside the pipeline's open transaction (tree nodes, on a frontier cache miss)."""
 
-    A UTF-8 string without a quote or a backslash needs no escaping: ``'...'``
-    reads the same whatever ``standard_conforming_strings`` is, and so does
-    ``decode('..', 'hex')``. Everything else goes through ``PQescapeLiteral``.
-    """
+    def run(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        numbers = itertools.count(1)
+        numbered = re.sub(r"\?", lambda _: f"${next(numbers)}", sql).encode()
+        ticket = pipe.send([(numbered, [_pg.text_param(p) for p in params])], sync=False)
+        return _pg.rows(pipe.wait(ticket)[0])
 
-    __slots__ = ("_encoding", "_escape", "_utf8")
-
-    def __init__(self, pg: psycopg.Connection[Any]) -> None:
-        self._escape = pq.Escaping(pg.pgconn).escape_literal
-        self._encoding = pg.info.encoding
-        self._utf8 = codecs.lookup(self._encoding).name == "utf-8"
-
-    def __call__(self, value: Any) -> bytes:
-        if type(value) is str:
-            if "\x00" in value:
-                raise psycopg.DataError("PostgreSQL text cannot contain NUL (0x00) characters")
-            if self._utf8 and "'" not in value and "\\" not in value:
-                return b"'" + value.encode("utf-8") + b"'"
-            return self._escape(value.encode(self._encoding))
-        if type(value) is int:
-            return str(value).encode()
-        if type(value) is bytes:
-            return b"decode('" + value.hex().encode() + b"', 'hex')"
-        if value is None:
-            return b"NULL"
-        raise TypeError(f"cannot write {type(value).__name__} to the audit log")
-
-
-def _pg_run(pg: psycopg.Connection[Any], sql: bytes) -> pq.abc.PGresult:
-    """Run ``sql`` (one or more statements) with libpq; return the last result or raise psycopg's error."""
-    res = pg.pgconn.exec_(sql)
-    if res.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-        return res
-    state = res.error_field(pq.DiagnosticField.SQLSTATE)
-    message = (res.error_message or pg.pgconn.error_message).decode("utf-8", "replace").strip()
-    error: type[psycopg.Error] = psycopg.OperationalError
-    if state:
-        try:
-            error = psycopg.errors.lookup(state.decode())
-        except KeyError:
-            error = psycopg.DatabaseError
-    raise error(message or "the PostgreSQL connection failed")
+    return run
 
 
 class Writer:
@@ -141,40 +131,62 @@ class Writer:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._head: _Head | None = None
-        self._lock = threading.Lock()
-        self._conn_lock = threading.Lock()
-        # The pooled connection of the last append, kept for the next one if it comes
-        # within _HOLD_S (saves the pool's pre-ping round trip on busy logs).
-        self._held: Any = None
-        self._held_at = 0.0
-        self._contended = 0  # > 0: other processes write too; skip the optimistic attempt
+        self._pg = engine.dialect.name == "postgresql"
+        self._lock = threading.Lock()  # guards the fields below
+        self._settled = threading.Condition(self._lock)  # notified when nothing is in flight
+        self._order = threading.Lock()  # PostgreSQL: batches are hashed and sent in this order
+        self._frontiers: OrderedDict[Head, tuple[bytes, ...]] = OrderedDict()
+        self._tail: Head | None = None  # the head once every transaction sent has committed
+        self._inflight = 0  # transactions sent, result not read yet
+        self._contended = 0  # > 0: other processes write too; read the head under the lock first
+        # PostgreSQL: the connection in pipeline mode, kept while appends keep coming.
+        self._pipe: _pg.Pipeline | None = None
+        self._pipe_raw: Any = None
+        self._pipe_at = 0.0
+        # SQLite: connections of recent appends, kept for the next ones if they come
+        # within _HOLD_S (saves the pool's checks on busy logs).
+        self._idle: list[tuple[Any, float]] = []
 
     def close(self) -> None:
-        """Return a held connection to the pool."""
-        with self._conn_lock:
-            held, self._held = self._held, None
-        if held is not None:
-            held.close()
+        """Return held connections to the pool."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            pipe = self._pipe
+        for raw, _ in idle:
+            raw.close()
+        if pipe is not None:
+            self._drop_pipeline(pipe)
+
+    # -- SQLite connections -------------------------------------------------------------------
+
+    def _checkout(self) -> Any:
+        now = time.monotonic()
+        while True:
+            with self._lock:
+                raw, at = self._idle.pop() if self._idle else (None, 0.0)
+            if raw is None:
+                return self._engine.raw_connection()
+            if now - at <= _HOLD_S:
+                return raw
+            raw.close()  # idle too long: back through the pool
+
+    def _checkin(self, raw: Any) -> None:
+        with self._lock:
+            self._idle.append((raw, time.monotonic()))
+
+    # -- appending in a transaction of our own ------------------------------------------------
 
     def write_own(self, items: Sequence[Prepared]) -> list[AuditEntry]:
         """Append ``items`` in a transaction of their own; return them once committed."""
-        with self._conn_lock:
-            raw, self._held = self._held, None
-            if raw is not None and time.monotonic() - self._held_at > _HOLD_S:
-                raw.close()  # idle too long: let the pool check it (pre-ping) again
-                raw = None
-            if raw is None:
-                raw = self._engine.raw_connection()
-            try:
-                if self._engine.dialect.name == "postgresql":
-                    out = self._write_own_pg(raw, items)
-                else:
-                    out = self._write_own_sqlite(raw, items)
-            except BaseException:
-                raw.close()  # after a failure the pool gets it back (and checks it next time)
-                raise
-            self._held, self._held_at = raw, time.monotonic()
+        if self._pg:
+            return self._write_own_pg(items)
+        raw = self._checkout()
+        try:
+            out = self._write_own_sqlite(raw, items)
+        except BaseException:
+            raw.close()  # after a failure the pool gets it back (and checks it next time)
+            raise
+        self._checkin(raw)
         return out
 
     def _write_own_sqlite(self, raw: Any, items: Sequence[Prepared]) -> list[AuditEntry]:
@@ -190,83 +202,141 @@ class Writer:
             cursor.close()
         return out
 
-    def _write_own_pg(self, raw: Any, items: Sequence[Prepared]) -> list[AuditEntry]:
-        pg: psycopg.Connection[Any] = raw.driver_connection
-        pg.autocommit = True  # we send BEGIN/COMMIT ourselves, batched with real work
+    def _write_own_pg(self, items: Sequence[Prepared]) -> list[AuditEntry]:
+        pipe: _pg.Pipeline | None = None
         try:
-            out = self._try_optimistic_pg(pg, items) if self._contended == 0 else None
-            if out is None:
-                res = _pg_run(pg, f"BEGIN; {LOCK_SQL}; {HEAD_SQL}".encode())
-                seq, last = (res.get_value(0, 0), res.get_value(0, 1)) if res.ntuples else (None, None)
-                row = None if seq is None or last is None else (int(seq), last.decode())
-                self._note_contention(row)
-                with pg.cursor() as cursor:  # reads tree nodes only when the cached frontier is stale
-                    computed = self._compute(row, items, _tree.cursor_reader(cursor, "postgresql"))
-                self._commit_pg(pg, computed)
-                out = computed[2]
-        except BaseException:
-            try:
-                pg.execute("ROLLBACK")
-            except Exception:  # the connection may be gone; the pool will notice
-                raw.invalidate()
-            raise
+            with self._order:
+                pipe = self._pipeline()
+                sent = self._send_predicted(pipe, items) if self._contended == 0 else None
+            if sent is not None:
+                out = self._land(pipe, *sent, refusable=True)
+                if out is not None:
+                    return out
+            with self._order:
+                pipe = self._pipeline()
+                sent = self._send_on_read_head(pipe, items)
+            out = self._land(pipe, *sent, refusable=False)
+            assert out is not None
+            return out
         finally:
-            if raw.is_valid:
-                pg.autocommit = False
-        return out
+            if pipe is not None and pipe.broken:
+                self._drop_pipeline(pipe)
+
+    def _pipeline(self) -> _pg.Pipeline:
+        """The connection in pipeline mode (under ``_order``); a fresh one if it broke or idled."""
+        with self._lock:
+            pipe, raw, fresh = self._pipe, self._pipe_raw, time.monotonic() - self._pipe_at <= _HOLD_S
+            self._pipe_at = time.monotonic()
+        if pipe is not None and not pipe.broken and (fresh or not pipe.idle):
+            return pipe
+        if pipe is not None:
+            self._drop_pipeline(pipe)  # idle too long: let the pool check a connection (pre-ping) again
+        raw = self._engine.raw_connection()
+        try:
+            pg = raw.driver_connection
+            assert isinstance(pg, psycopg.Connection)
+            pg.autocommit = True  # the pipeline's Syncs end its transactions
+            pipe = _pg.Pipeline(pg)
+        except BaseException:
+            raw.invalidate()
+            raise
+        with self._lock:
+            self._pipe, self._pipe_raw = pipe, raw
+        return pipe
+
+    def _drop_pipeline(self, pipe: _pg.Pipeline) -> None:
+        with self._lock:
+            if self._pipe is not pipe:
+                return
+            raw, self._pipe, self._pipe_raw = self._pipe_raw, None, None
+        if not pipe.close():
+            raw.invalidate()
+            return
+        try:
+            raw.driver_connection.autocommit = False  # as the pool handed it out
+        except psycopg.Error:
+            raw.invalidate()
+        raw.close()
+
+    def _send_predicted(self, pipe: _pg.Pipeline, items: Sequence[Prepared]) -> tuple[_pg.Ticket, _Computed] | None:
+        """Hash and send ``items`` on top of the predicted head, without reading it (under ``_order``)."""
+        with self._lock:
+            tail = self._tail
+            known = None if tail is None else self._frontiers.get(tail)
+        if tail is None or known is None:
+            return None
+        computed = self._compute((tail[0] - 1, tail[1]), items, _no_reads, Frontier(tail[0], known))
+        return self._send(pipe, [(_LOCK, ())], computed), computed
+
+    def _send_on_read_head(self, pipe: _pg.Pipeline, items: Sequence[Prepared]) -> tuple[_pg.Ticket, _Computed]:
+        """Once nothing is in flight, take the lock, read the head, hash and send (under ``_order``)."""
+        with self._lock:
+            while self._inflight:
+                self._settled.wait()
+        ticket = pipe.send([(_LOCK, ()), (_HEAD, ())], sync=False)
+        try:
+            head = pipe.wait(ticket)[1]
+            seq, last = (head.get_value(0, 0), head.get_value(0, 1)) if head.ntuples else (None, None)
+            row = None if seq is None or last is None else (int(seq), last.decode())
+            self._note_contention(row)
+            computed = self._compute(row, items, _pipeline_reader(pipe))
+            return self._send(pipe, [], computed), computed
+        except BaseException:
+            if not pipe.broken:  # end the open transaction: it holds the lock, or failed and blocks the pipeline
+                pipe.wait(pipe.send([], sync=True))
+            raise
+
+    def _send(self, pipe: _pg.Pipeline, first: list[_pg.Statement], computed: _Computed) -> _pg.Ticket:
+        """Send the batch's transaction (under ``_order``); it is in flight until ``_land``."""
+        statements = list(first)
+        for table, cols, rows in (
+            ("audit_entries", _ENTRY_COLS, computed.entry_rows),
+            ("audit_tree_nodes", "seq, level, hash", computed.node_rows),
+        ):
+            for start in range(0, len(rows), _CHUNK):
+                chunk = rows[start : start + _CHUNK]
+                sql = _prepared_insert(table, cols, len(chunk[0]), len(chunk))
+                statements.append((sql, [_pg.text_param(v) for r in chunk for v in r]))
+        ticket = pipe.send(statements)
+        with self._lock:
+            self._inflight += 1
+            self._tail = computed.head
+        return ticket
+
+    def _land(
+        self, pipe: _pg.Pipeline, ticket: _pg.Ticket, computed: _Computed, *, refusable: bool
+    ) -> list[AuditEntry] | None:
+        """Wait for a sent transaction. None if it was refused (``refusable``): built on a wrong head.
+
+        Only definite refusals (the primary key or the insert guard) count; if
+        the commit itself may have failed, the error propagates (the events may
+        exist).
+        """
+        failed: BaseException | None = None
+        try:
+            pipe.wait(ticket)
+        except BaseException as exc:  # settled below, then re-raised or retried
+            failed = exc
+        with self._lock:
+            self._inflight -= 1
+            if failed is not None:
+                self._tail = None  # whatever was built on it will be refused too
+            if not self._inflight:
+                self._settled.notify_all()
+        if failed is None:
+            return computed.entries
+        if refusable and isinstance(failed, _REFUSED):
+            return None
+        raise failed
 
     def _note_contention(self, head_row: Any) -> None:
-        """Other writers appended since our last commit? Then skip the optimistic try for a while."""
+        """Did someone else append since our last commit? Then read the head first for a while."""
+        head = None if head_row is None else (int(head_row[0]) + 1, str(head_row[1]))
         with self._lock:
-            mine = self._head is not None and self._head.committed and head_row is not None and (
-                self._head.size == int(head_row[0]) + 1 and self._head.last_hash == head_row[1]
-            )
+            mine = head is None or head in self._frontiers  # empty, or last written by this process
         self._contended = max(0, self._contended - 8) if mine else 32
 
-    def _try_optimistic_pg(self, pg: psycopg.Connection[Any], items: Sequence[Prepared]) -> list[AuditEntry] | None:
-        """One round trip when our last commit is still the head; None when it is not.
-
-        The advisory lock is still taken; the primary key (and the insert guard)
-        refuse the insert if another writer appended since, and we start over
-        with a fresh head read. Only definite refusals fall back: if COMMIT
-        itself may have failed, the error propagates (the event may exist).
-        """
-        with self._lock:
-            head = self._head if self._head is not None and self._head.committed else None
-        if head is None:
-            return None
-        computed = self._compute((head.size - 1, head.last_hash), items, _no_reads, head)
-        try:
-            self._commit_pg(pg, computed, begin=True)
-        except (psycopg.errors.UniqueViolation, psycopg.errors.RaiseException):
-            pg.execute("ROLLBACK")
-            with self._lock:
-                self._head = None
-            self._contended = 32  # another process is writing too: read the head first for a while
-            return None
-        return computed[2]
-
-    def _commit_pg(self, pg: psycopg.Connection[Any], computed: _Computed, *, begin: bool = False) -> None:
-        entry_rows, node_rows, _ = computed
-        quote = _Quoter(pg)
-        parts = [b"BEGIN", LOCK_SQL.encode()] if begin else []
-        for table, cols, rows in (
-            (b"audit_entries", _ENTRY_COLS.encode(), entry_rows),
-            (b"audit_tree_nodes", b"seq, level, hash", node_rows),
-        ):
-            if rows:
-                values = b", ".join(b"(" + b", ".join(map(quote, r)) + b")" for r in rows)
-                parts.append(b"INSERT INTO " + table + b" (" + cols + b") VALUES " + values)
-        parts.append(b"COMMIT")
-        _pg_run(pg, b"; ".join(parts))
-        self._mark_committed(entry_rows)
-
-    def _mark_committed(self, entry_rows: list[tuple[Any, ...]]) -> None:
-        last_seq, last_hash = entry_rows[-1][0], entry_rows[-1][7]
-        with self._lock:
-            h = self._head
-            if h is not None and h.size == last_seq + 1 and h.last_hash == last_hash:
-                self._head = _Head(h.size, h.last_hash, h.frontier, True)
+    # -- appending inside the caller's transaction ------------------------------------------
 
     def write_in(self, conn: Connection, items: Sequence[Prepared]) -> list[AuditEntry]:
         """Append ``items`` inside the caller's transaction on ``conn``."""
@@ -282,26 +352,22 @@ class Writer:
         if dialect == "postgresql":
             cursor.execute(LOCK_SQL)
         cursor.execute(HEAD_SQL)
-        entry_rows, node_rows, out = self._compute(
-            cursor.fetchone(), items, _tree.cursor_reader(cursor, dialect)
-        )
-        self._insert(cursor, "%s" if dialect == "postgresql" else "?", entry_rows, node_rows)
-        return out
-
-    @staticmethod
-    def _insert(
-        cursor: Any, mark: str, entry_rows: list[tuple[Any, ...]], node_rows: list[tuple[Any, ...]]
-    ) -> None:
-        for sql, values in _insert_statements(mark, entry_rows, node_rows):
+        computed = self._compute(cursor.fetchone(), items, _tree.cursor_reader(cursor, dialect))
+        with self._lock:
+            self._tail = None  # the caller commits (or not) later: predict nothing from it
+        for sql, values in _insert_statements(
+            "%s" if dialect == "postgresql" else "?", computed.entry_rows, computed.node_rows
+        ):
             cursor.execute(sql, values)
+        return computed.entries
+
+    # -- hashing -------------------------------------------------------------------------------
 
     def _compute(
-        self, head_row: Any, items: Sequence[Prepared], read: _tree.Reader, known: _Head | None = None
+        self, head_row: Any, items: Sequence[Prepared], read: _tree.Reader, known: Frontier | None = None
     ) -> _Computed:
         size, prev = (0, ZERO_HASH) if head_row is None else (int(head_row[0]) + 1, str(head_row[1]))
-        frontier = (
-            Frontier(known.size, known.frontier) if known is not None else self._frontier(read, size, prev)
-        )
+        frontier = known if known is not None else self._frontier(read, size, prev)
         entry_rows: list[tuple[Any, ...]] = []
         node_rows: list[tuple[Any, ...]] = []
         out: list[AuditEntry] = []
@@ -319,14 +385,14 @@ class Writer:
             ))
             prev = h
             seq += 1
-        # Valid only once committed; the next append checks it against the real head.
-        with self._lock:
-            self._head = _Head(seq, prev, frontier.nodes)
-        return entry_rows, node_rows, out
+        head = (seq, prev)
+        with self._lock:  # valid whether or not it commits: the frontier of exactly these entries
+            self._frontiers[head] = frontier.nodes
+            if len(self._frontiers) > _FRONTIERS:
+                self._frontiers.popitem(last=False)
+        return _Computed(entry_rows, node_rows, out, head)
 
     def _frontier(self, read: _tree.Reader, size: int, last_hash: str) -> Frontier:
         with self._lock:
-            head = self._head
-        if head is not None and head.size == size and head.last_hash == last_hash:
-            return Frontier(size, head.frontier)
-        return _tree.frontier_at(read, size)
+            nodes = self._frontiers.get((size, last_hash))
+        return Frontier(size, nodes) if nodes is not None else _tree.frontier_at(read, size)

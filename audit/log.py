@@ -85,7 +85,8 @@ class AuditLog:
         self._clock: Clock = clock or SystemClock()
         self._writer = Writer(engine, self._clock)
         self._group: GroupCommit[Prepared, AuditEntry] = GroupCommit(
-            self._writer.write_own, _wrap_write_error
+            self._writer.write_own, _wrap_write_error,
+            leaders=2 if engine.dialect.name == "postgresql" else 1,  # PostgreSQL pipelines batches
         )
         weakref.finalize(self, self._writer.close)
 

@@ -9,6 +9,7 @@ from collections import Counter
 
 from audit import AuditLog, Checkpointer, CheckpointPolicy, Signer
 from audit.bench import append_worker
+from audit.log import MAX_PAYLOAD_BYTES
 
 PER_THREAD = 60
 PER_PROCESS = 60
@@ -53,6 +54,28 @@ class TestConcurrentAppenders:
         assert sum(n for a, n in actors.items() if a.startswith("proc-")) == 2 * PER_PROCESS
         report = log.verify()
         assert report.ok, report.problems
+
+    def test_large_payloads_from_several_threads(self, log: AuditLog) -> None:
+        """Four threads append payloads near the size limit at once: all stored whole, in one chain."""
+        big = MAX_PAYLOAD_BYTES - 100
+        errors: list[BaseException] = []
+
+        def work(n: int) -> None:
+            try:
+                for i in range(3):
+                    log.append("big.event", actor=f"t{n}", payload={"blob": f"{n}{i}" + "x" * (big - 30)})
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        entries = log.entries()
+        assert len(entries) == 12 and all(len(e.payload["blob"]) == big - 28 for e in entries)
+        assert log.verify().ok
 
     def test_checkpoints_while_appending(self, log: AuditLog, signer: Signer) -> None:
         """The live worker keeps appending while checkpoints are signed; all stay consistent."""

@@ -105,3 +105,32 @@ def test_keyboard_interrupt_in_the_leader_still_wakes_the_batch() -> None:
     follower.join(5)
     assert len(errors) == 1 and isinstance(errors[0], KeyboardInterrupt)
     assert results == [7]  # queued behind the failed batch: led on, not lost
+
+
+def test_two_leaders_keep_two_batches_in_flight_and_never_more() -> None:
+    """With leaders=2, two batches are written at once (never three); every thread gets its own results."""
+    lock = threading.Lock()
+    active, most = [0], [0]
+
+    def write(items: list[tuple[int, int]]) -> list[str]:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.002)
+        with lock:
+            active[0] -= 1
+        return [f"{t}:{i}" for t, i in items]
+
+    group: GroupCommit[tuple[int, int], str] = GroupCommit(write, _wrap, leaders=2)
+    seen: dict[int, list[str]] = {}
+
+    def work(t: int) -> None:
+        seen[t] = [group.submit((t, i)) for i in range(40)]
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(seen[t] == [f"{t}:{i}" for i in range(40)] for t in range(6))
+    assert most[0] == 2

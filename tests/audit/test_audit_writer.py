@@ -1,4 +1,4 @@
-"""The PostgreSQL append path: SQL literals built by hand read back exactly; a lost connection fails closed."""
+"""The PostgreSQL append path: values stored exactly, errors keep their SQLSTATE, a lost connection fails closed."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from _audit_support import PG_URL
 from sqlalchemy.engine import make_url
 
 from audit import AuditLog, AuditStorageError, install_schema, open_engine
-from audit._writer import _pg_run, _Quoter
+from audit._pg import run as _pg_run
 
-VALUES = [
-    "plain", "it's", "back\\slash", "both '\\' kinds", "$$dollar$$", "é€😀\u2028", "'; DROP TABLE x; --",
-    "\\'", "'\\", "", 0, -7, 2**62, b"\x00\x01\xfe\xff", b"", None,
-]
+TRICKY = ["it's", "back\\slash", "both '\\' kinds", "$$dollar$$", "é€😀\u2028", "'; DROP TABLE x; --", "\\'", "$1"]
 
 
 @pytest.fixture
@@ -29,21 +26,25 @@ def pg() -> psycopg.Connection:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("conforming", ["on", "off"])
-def test_literals_read_back_exactly(pg: psycopg.Connection, conforming: str) -> None:
-    """Every value comes back unchanged, whatever standard_conforming_strings says."""
-    pg.execute(f"SET standard_conforming_strings = {conforming}")
-    pg.execute("SET escape_string_warning = off")
-    quote = _Quoter(pg)
-    for value in VALUES:
-        row = pg.execute(b"SELECT " + quote(value)).fetchone()
-        assert row is not None and row[0] == value, value
-
-
-@pytest.mark.postgres
-def test_nul_is_refused(pg: psycopg.Connection) -> None:
-    """PostgreSQL text cannot hold NUL: refused before any SQL is built."""
-    with pytest.raises(psycopg.DataError, match="NUL"):
-        _Quoter(pg)("a\x00b")
+def test_values_are_stored_exactly(pg_url: str, conforming: str) -> None:
+    """Quotes, backslashes, dollar signs and astral characters are stored as given and hash the same,
+    whatever standard_conforming_strings says."""
+    url = make_url(pg_url)
+    options = f"{url.query['options']} -cstandard_conforming_strings={conforming} -cescape_string_warning=off"
+    engine = open_engine(url.update_query_dict({"options": options}).render_as_string(hide_password=False))
+    install_schema(engine)
+    log = AuditLog(engine)
+    try:
+        for text in TRICKY:
+            log.append("t.tricky", actor=text, action_id=text, payload={text: text})
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW standard_conforming_strings").scalar() == conforming
+        got = log.entries()
+        assert [(e.actor, e.action_id, e.payload) for e in got] == [(t, t, {t: t}) for t in TRICKY]
+        assert all(e.hash == e.computed_hash() for e in got) and log.verify().ok
+    finally:
+        log.close()
+        engine.dispose()
 
 
 @pytest.mark.postgres
@@ -63,7 +64,7 @@ def test_lost_connection_fails_closed_then_recovers(pg_url: str) -> None:
     log = AuditLog(engine)
     try:
         log.append("t.first", actor="a")
-        held = log._writer._held  # the connection kept for the next append
+        held = log._writer._pipe_raw  # the connection kept for the next append
         assert held is not None
         with engine.connect() as admin:
             admin.exec_driver_sql(f"SELECT pg_terminate_backend({held.driver_connection.info.backend_pid})")
