@@ -151,4 +151,7 @@ def test_bench_command(tmp_path: Path, pg_url: str) -> None:
     for key in ("sqlite_appends_per_s", "pg_4_writers_appends_per_s", "verify_entries_per_s",
                 "inclusion_proof_ms_p50", "pass"):
         assert key in data
+    assert len(data["verify_runs_entries_per_s"]) == 3
+    assert isinstance(data["machine"]["cpu_steal_percent"], float)  # Linux: read from /proc/stat
+    assert data["verify_entries_per_s"] == max(data["verify_runs_entries_per_s"])
     assert "SQLite appends/s" in result.stdout
