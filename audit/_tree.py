@@ -35,6 +35,7 @@ __all__ = [
     "fetch_subtrees",
     "frontier_at",
     "inclusion_path",
+    "no_reads",
     "root_at",
     "sa_reader",
 ]
@@ -70,6 +71,11 @@ def cursor_reader(cursor: Any, dialect: str) -> Reader:
         return [tuple(r) for r in cursor.fetchall()]
 
     return run
+
+
+def no_reads(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """A Reader for callers that hold every node they need: any read is a bug."""
+    raise AssertionError(f"unexpected tree read: {sql}")
 
 
 def completing_seq(level: int, index: int) -> int:

@@ -19,9 +19,8 @@ another process appended in between, it is refused as a whole and rewritten
 on a freshly read head (``_locked``). Nothing returns before its own commit.
 
 The Merkle frontier of every recent head this process computed is cached, so
-a warm append hashes only its own leaf and the nodes it completes; a head
-that is not in the cache (another process wrote it) costs a reload from the
-tree table.
+a warm append hashes only its own leaf and the nodes it completes. On SQLite
+WAL checkpoints run off the append path (``audit._wal``).
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ import psycopg
 from sqlalchemy import Connection, Engine
 
 from audit import _pg, _tree
+from audit._wal import WalCheckpointer
 from audit.clock import Clock, format_ts
 from audit.merkle import Frontier
 from audit.models import ZERO_HASH, AuditEntry, entry_body, entry_leaf
@@ -77,10 +77,6 @@ class _Computed:
     node_rows: list[tuple[Any, ...]]
     entries: list[AuditEntry]
     head: Head  # the head once these rows are in
-
-
-def _no_reads(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    raise AssertionError("a predicted head must not need reads")  # pragma: no cover
 
 
 @functools.lru_cache(maxsize=64)
@@ -146,6 +142,8 @@ class Writer:
         # SQLite: connections of recent appends, kept for the next ones if they come
         # within _HOLD_S (saves the pool's checks on busy logs).
         self._idle: list[tuple[Any, float]] = []
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._wal = WalCheckpointer(path) if path and path != ":memory:" and not path.startswith("file:") else None
 
     def close(self) -> None:
         """Return held connections to the pool."""
@@ -153,9 +151,11 @@ class Writer:
             idle, self._idle = self._idle, []
             pipe = self._pipe
         for raw, _ in idle:
-            raw.close()
+            self._release(raw)
         if pipe is not None:
             self._drop_pipeline(pipe)
+        if self._wal is not None:
+            self._wal.close()
 
     # -- SQLite connections -------------------------------------------------------------------
 
@@ -165,14 +165,31 @@ class Writer:
             with self._lock:
                 raw, at = self._idle.pop() if self._idle else (None, 0.0)
             if raw is None:
-                return self._engine.raw_connection()
+                raw = self._engine.raw_connection()
+                if self._wal is not None:
+                    try:
+                        self._wal.attach(raw)  # checkpoints run in the background (audit._wal)
+                    except BaseException:
+                        raw.invalidate()
+                        raise
+                return raw
             if now - at <= _HOLD_S:
                 return raw
-            raw.close()  # idle too long: back through the pool
+            self._release(raw)  # idle too long: back through the pool
 
     def _checkin(self, raw: Any) -> None:
         with self._lock:
             self._idle.append((raw, time.monotonic()))
+
+    def _release(self, raw: Any) -> None:
+        """Return a SQLite connection to the pool as the pool handed it out."""
+        if self._wal is not None:
+            try:
+                self._wal.detach(raw)
+            except Exception:  # a connection in a bad state is not put back
+                raw.invalidate()
+                return
+        raw.close()
 
     # -- appending in a transaction of our own ------------------------------------------------
 
@@ -184,8 +201,10 @@ class Writer:
         try:
             out = self._write_own_sqlite(raw, items)
         except BaseException:
-            raw.close()  # after a failure the pool gets it back (and checks it next time)
+            self._release(raw)  # after a failure the pool gets it back (and checks it next time)
             raise
+        if self._wal is not None:
+            self._wal.committed(raw)
         self._checkin(raw)
         return out
 
@@ -265,7 +284,7 @@ class Writer:
             known = None if tail is None else self._frontiers.get(tail)
         if tail is None or known is None:
             return None
-        computed = self._compute((tail[0] - 1, tail[1]), items, _no_reads, Frontier(tail[0], known))
+        computed = self._compute((tail[0] - 1, tail[1]), items, _tree.no_reads, Frontier(tail[0], known))
         return self._send(pipe, [(_LOCK, ())], computed), computed
 
     def _send_on_read_head(self, pipe: _pg.Pipeline, items: Sequence[Prepared]) -> tuple[_pg.Ticket, _Computed]:
