@@ -15,6 +15,7 @@ machines shared with other work are noisy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -87,6 +88,21 @@ def _steal_percent(start: tuple[int, int] | None) -> float | None:
     if start is None or end is None or end[1] <= start[1]:
         return None
     return round(100 * (end[0] - start[0]) / (end[1] - start[1]), 1)
+
+
+def _sha256_mb_per_s() -> float:
+    """SHA-256 speed over 512-byte messages (best of 5): how fast this machine is right now.
+
+    Verification is mostly this, and shared hosts swing by 2x within minutes
+    without it showing as steal time, so each run records it at start and end.
+    """
+    message, best = bytes(512), float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(4000):
+            hashlib.sha256(message).digest()
+        best = min(best, time.perf_counter() - t0)
+    return round(4000 * 512 / best / 1e6, 1)
 
 
 def _rate(n: int, seconds: float) -> float:
@@ -291,7 +307,8 @@ def run_bench(
     cpu_start = _cpu_times()
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "load_average_at_start": _load()},
+                    "platform": platform.platform(), "load_average_at_start": _load(),
+                    "sha256_mb_per_s_at_start": _sha256_mb_per_s()},
         "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="steward-bench-") as tmp:
@@ -308,6 +325,7 @@ def run_bench(
         results.update(bench_verify_and_proofs(work, entries))
     results["machine"]["load_average_at_end"] = _load()
     results["machine"]["cpu_steal_percent"] = _steal_percent(cpu_start)
+    results["machine"]["sha256_mb_per_s_at_end"] = _sha256_mb_per_s()
     results["pass"] = {
         "sqlite_appends_per_s": results["sqlite_appends_per_s"] >= TARGETS["sqlite_appends_per_s"],
         "pg_4_writers_appends_per_s": (results["pg_4_writers_appends_per_s"] or 0)
@@ -341,5 +359,7 @@ def summarize(results: dict[str, Any]) -> str:
              for name, value, target in rows]
     m = results.get("machine", {})
     lines.append(f"({m.get('cpus')} CPUs, load average {m.get('load_average_at_start')} at start, "
-                 f"{m.get('load_average_at_end')} at end, CPU steal {m.get('cpu_steal_percent')}%)")
+                 f"{m.get('load_average_at_end')} at end, CPU steal {m.get('cpu_steal_percent')}%,\n"
+                 f" SHA-256 over 512-byte messages {m.get('sha256_mb_per_s_at_start')} MB/s at start, "
+                 f"{m.get('sha256_mb_per_s_at_end')} MB/s at end)")
     return "\n".join(lines)

@@ -154,4 +154,6 @@ def test_bench_command(tmp_path: Path, pg_url: str) -> None:
     assert len(data["verify_runs_entries_per_s"]) == 3
     assert isinstance(data["machine"]["cpu_steal_percent"], float)  # Linux: read from /proc/stat
     assert data["verify_entries_per_s"] == max(data["verify_runs_entries_per_s"])
-    assert "SQLite appends/s" in result.stdout
+    for when in ("start", "end"):  # the machine's speed, measured, so runs can be compared
+        assert data["machine"][f"sha256_mb_per_s_at_{when}"] > 1
+    assert "SQLite appends/s" in result.stdout and "MB/s at end" in result.stdout
