@@ -1,6 +1,9 @@
-"""Worker process for parallel verification: a JSON plan on stdin, JSON results on stdout.
+"""Worker process for parallel verification: JSON lines on stdin and stdout.
 
 Run as ``python -m audit._verify_worker`` by ``audit._parallel``; not an API.
+The first line says where the log is (``db``, ``sizes``, ``level``); each
+further line is one chunk ``[lo, hi]``, answered by one line of results, so
+the parent hands the next chunk to whichever worker is free.
 It talks to the database through the DB-API driver directly and imports only
 the chain checker, so a worker is checking entries a few hundredths of a
 second after it starts.
@@ -97,13 +100,13 @@ def check_chunk(
 
 
 def main() -> None:
-    """Check every chunk of the plan and print the results."""
-    plan = json.loads(sys.stdin.read())
-    out = [
-        {"start": lo, **check_chunk(plan["db"], lo, hi, plan["sizes"], plan["level"])}
-        for lo, hi in plan["chunks"]
-    ]
-    sys.stdout.write(json.dumps(out))
+    """Check each chunk the parent sends, answering each on a line of its own."""
+    plan = json.loads(sys.stdin.readline())
+    for line in sys.stdin:
+        lo, hi = json.loads(line)
+        result = {"start": lo, **check_chunk(plan["db"], lo, hi, plan["sizes"], plan["level"])}
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -65,6 +66,28 @@ class TestParallel:
         assert any("tree table" in p for p in report.problems)
         log.close()
         engine.dispose()
+
+
+    def test_a_failing_worker_sends_the_log_through_the_sequential_verifier(
+        self, sqlite_url: str, signer: Signer
+    ) -> None:
+        """Workers that cannot read the log (here: the file is gone) make the fast path decline."""
+        engine = open_engine(sqlite_url)
+        install_schema(engine)
+        log = AuditLog(engine)
+        fill(log, signer, MemoryEvidenceStore())
+        log.close()
+        claims: list[Any] = []
+        assert parallel_verify(engine, 1303, claims, workers=2, chunk_level=8) is not None
+        engine.dispose()
+        path = engine.url.database
+        assert path is not None
+        moved = f"{path}.moved"
+        os.rename(path, moved)
+        try:
+            assert parallel_verify(engine, 1303, claims, workers=2, chunk_level=8) is None
+        finally:
+            os.rename(moved, path)
 
 
 class TestTreeTable:
