@@ -43,7 +43,7 @@ from audit import _pg, _tree
 from audit._wal import WalCheckpointer
 from audit.clock import Clock, format_ts
 from audit.merkle import Frontier
-from audit.models import ZERO_HASH, AuditEntry, entry_body, entry_leaf
+from audit.models import ZERO_HASH, AuditEntry, entry_body, entry_leaf, trusted_entry
 
 __all__ = ["Prepared", "Writer"]
 
@@ -398,10 +398,7 @@ class Writer:
                 node_rows.append((seq, level, node))
             h = leaf.hex()
             entry_rows.append((seq, ts, it.type, it.action_id, it.actor, it.payload_text, prev, h))
-            out.append(AuditEntry.model_construct(
-                seq=seq, ts=ts, type=it.type, action_id=it.action_id, actor=it.actor,
-                payload=json.loads(it.payload_text), prev_hash=prev, hash=h,
-            ))
+            out.append(trusted_entry(seq, ts, it.type, it.action_id, it.actor, json.loads(it.payload_text), prev, h))
             prev = h
             seq += 1
         head = (seq, prev)

@@ -65,9 +65,9 @@ class FakeClock:
 
 def format_ts(when: datetime) -> str:
     """``2025-01-02T03:04:05.678Z`` for an aware datetime (naive means UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    if when.tzinfo is not UTC:  # naive means UTC; other zones convert
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:

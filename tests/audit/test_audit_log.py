@@ -252,3 +252,34 @@ def test_fake_clock_steps() -> None:
     assert clock.now().second == 0 and clock.now().second == 1
     clock.advance(minutes=1)
     assert clock.now().minute == 1
+
+
+def test_appended_entries_equal_the_validated_model(engine: Engine) -> None:
+    """The writer builds entries without validation; they must be indistinguishable from validated ones."""
+    from audit.models import AuditEntry, trusted_entry
+
+    log = AuditLog(engine)
+    entry = log.append("t.model", actor="tester", action_id="a1", payload={"n": 1, "s": ["x", None]})
+    validated = AuditEntry.model_validate(entry.model_dump())
+    assert entry == validated and entry.model_dump() == validated.model_dump()
+    assert entry.model_fields_set == validated.model_fields_set
+    assert entry.computed_hash() == entry.hash and log.entries() == [entry]
+    with pytest.raises(Exception, match="frozen"):
+        entry.seq = 5  # type: ignore[misc]
+    built = trusted_entry(0, "t", "a.b", None, "x", {}, ZERO_HASH, "h")
+    assert built == AuditEntry.model_construct(
+        seq=0, ts="t", type="a.b", action_id=None, actor="x", payload={}, prev_hash=ZERO_HASH, hash="h"
+    )
+    log.close()
+
+
+def test_timestamps_are_utc_whatever_zone_the_clock_gives() -> None:
+    from audit.clock import format_ts
+
+    moment = datetime(2026, 11, 21, 22, 30, 5, 123456, tzinfo=UTC)
+    assert format_ts(moment) == "2026-11-21T22:30:05.123Z"
+    assert format_ts(moment.replace(tzinfo=None)) == "2026-11-21T22:30:05.123Z"
+    from datetime import timezone
+
+    assert format_ts(moment.astimezone(timezone(timedelta(hours=-5)))) == "2026-11-21T22:30:05.123Z"
+    assert format_ts(moment.replace(tzinfo=timezone(timedelta(0)))) == "2026-11-21T22:30:05.123Z"
