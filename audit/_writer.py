@@ -25,10 +25,8 @@ WAL checkpoints run off the append path (``audit._wal``).
 
 from __future__ import annotations
 
-import functools
-import itertools
 import json
-import re
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +38,7 @@ import psycopg
 from sqlalchemy import Connection, Engine
 
 from audit import _pg, _tree
+from audit._statements import insert_statements, pipeline_reader, prepared_inserts
 from audit._wal import WalCheckpointer
 from audit.clock import Clock, format_ts
 from audit.merkle import Frontier
@@ -52,9 +51,7 @@ LOCK_SQL = f"SELECT pg_advisory_xact_lock({0x53544557 << 32} | 'audit_entries'::
 HEAD_SQL = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _LOCK, _HEAD = LOCK_SQL.encode(), HEAD_SQL.encode()
 _HOLD_S = 1.0  # a held connection idle longer than this goes back through the pool
-_ENTRY_COLS = "seq, ts, type, action_id, actor, payload, prev_hash, hash"
 _FRONTIERS = 16  # recent heads whose Merkle frontier is kept
-_CHUNK = 16  # rows per prepared INSERT: at most 16 statement shapes per table
 _REFUSED = (psycopg.errors.UniqueViolation, psycopg.errors.RaiseException)
 
 
@@ -77,48 +74,6 @@ class _Computed:
     node_rows: list[tuple[Any, ...]]
     entries: list[AuditEntry]
     head: Head  # the head once these rows are in
-
-
-@functools.lru_cache(maxsize=64)
-def _prepared_insert(table: str, cols: str, width: int, count: int) -> bytes:
-    rows = (
-        "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")" for r in range(count)
-    )
-    return f"INSERT INTO {table} ({cols}) VALUES {', '.join(rows)}".encode()
-
-
-@functools.lru_cache(maxsize=256)
-def _insert_sql(table: str, cols: str, mark: str, width: int, count: int) -> str:
-    row = "(" + ", ".join([mark] * width) + ")"
-    return f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * count)}"
-
-
-def _insert_statements(
-    mark: str, entry_rows: list[tuple[Any, ...]], node_rows: list[tuple[Any, ...]]
-) -> list[tuple[str, list[Any]]]:
-    """Multi-row INSERTs: one statement per table and 100 rows, whatever the batch size."""
-    out: list[tuple[str, list[Any]]] = []
-    for table, cols, rows in (
-        ("audit_entries", _ENTRY_COLS, entry_rows),
-        ("audit_tree_nodes", "seq, level, hash", node_rows),
-    ):
-        for start in range(0, len(rows), 100):
-            chunk = rows[start : start + 100]
-            sql = _insert_sql(table, cols, mark, len(chunk[0]), len(chunk))
-            out.append((sql, [v for r in chunk for v in r]))
-    return out
-
-
-def _pipeline_reader(pipe: _pg.Pipeline) -> _tree.Reader:
-    """A Reader inside the pipeline's open transaction (tree nodes, on a frontier cache miss)."""
-
-    def run(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        numbers = itertools.count(1)
-        numbered = re.sub(r"\?", lambda _: f"${next(numbers)}", sql).encode()
-        ticket = pipe.send([(numbered, [_pg.text_param(p) for p in params])], sync=False)
-        return _pg.rows(pipe.wait(ticket)[0])
-
-    return run
 
 
 class Writer:
@@ -209,17 +164,39 @@ class Writer:
         return out
 
     def _write_own_sqlite(self, raw: Any, items: Sequence[Prepared]) -> list[AuditEntry]:
+        """Like PostgreSQL, build on the predicted head; the insert guard refuses a wrong one."""
         cursor = raw.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE")  # the SQLite single-writer lock
-            out = self._write(cursor, "sqlite", items)
+            with self._lock:
+                tail = self._tail if self._contended == 0 else None
+                known = None if tail is None else self._frontiers.get(tail)
+            computed = None
+            if tail is not None and known is not None:
+                computed = self._compute((tail[0] - 1, tail[1]), items, _tree.no_reads, Frontier(tail[0], known))
+                try:
+                    self._insert(cursor, "?", computed)
+                except sqlite3.IntegrityError:  # another process appended: start over on the real head
+                    raw.rollback()
+                    cursor.execute("BEGIN IMMEDIATE")
+                    computed = None
+            if computed is None:
+                cursor.execute(HEAD_SQL)
+                row = cursor.fetchone()
+                self._note_contention(row)
+                computed = self._compute(row, items, _tree.cursor_reader(cursor, "sqlite"))
+                self._insert(cursor, "?", computed)
             raw.commit()
         except BaseException:
+            with self._lock:
+                self._tail = None
             raw.rollback()
             raise
         finally:
             cursor.close()
-        return out
+        with self._lock:
+            self._tail = computed.head
+        return computed.entries
 
     def _write_own_pg(self, items: Sequence[Prepared]) -> list[AuditEntry]:
         pipe: _pg.Pipeline | None = None
@@ -298,7 +275,7 @@ class Writer:
             seq, last = (head.get_value(0, 0), head.get_value(0, 1)) if head.ntuples else (None, None)
             row = None if seq is None or last is None else (int(seq), last.decode())
             self._note_contention(row)
-            computed = self._compute(row, items, _pipeline_reader(pipe))
+            computed = self._compute(row, items, pipeline_reader(pipe))
             return self._send(pipe, [], computed), computed
         except BaseException:
             if not pipe.broken:  # end the open transaction: it holds the lock, or failed and blocks the pipeline
@@ -307,16 +284,7 @@ class Writer:
 
     def _send(self, pipe: _pg.Pipeline, first: list[_pg.Statement], computed: _Computed) -> _pg.Ticket:
         """Send the batch's transaction (under ``_order``); it is in flight until ``_land``."""
-        statements = list(first)
-        for table, cols, rows in (
-            ("audit_entries", _ENTRY_COLS, computed.entry_rows),
-            ("audit_tree_nodes", "seq, level, hash", computed.node_rows),
-        ):
-            for start in range(0, len(rows), _CHUNK):
-                chunk = rows[start : start + _CHUNK]
-                sql = _prepared_insert(table, cols, len(chunk[0]), len(chunk))
-                statements.append((sql, [_pg.text_param(v) for r in chunk for v in r]))
-        ticket = pipe.send(statements)
+        ticket = pipe.send([*first, *prepared_inserts(computed.entry_rows, computed.node_rows)])
         with self._lock:
             self._inflight += 1
             self._tail = computed.head
@@ -374,11 +342,13 @@ class Writer:
         computed = self._compute(cursor.fetchone(), items, _tree.cursor_reader(cursor, dialect))
         with self._lock:
             self._tail = None  # the caller commits (or not) later: predict nothing from it
-        for sql, values in _insert_statements(
-            "%s" if dialect == "postgresql" else "?", computed.entry_rows, computed.node_rows
-        ):
-            cursor.execute(sql, values)
+        self._insert(cursor, "%s" if dialect == "postgresql" else "?", computed)
         return computed.entries
+
+    @staticmethod
+    def _insert(cursor: Any, mark: str, computed: _Computed) -> None:
+        for sql, values in insert_statements(mark, computed.entry_rows, computed.node_rows):
+            cursor.execute(sql, values)
 
     # -- hashing -------------------------------------------------------------------------------
 

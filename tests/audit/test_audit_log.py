@@ -20,6 +20,7 @@ from audit import (
     HmacFields,
     Redactor,
     SecretScrub,
+    install_schema,
     open_engine,
 )
 from audit.merkle import leaf_hash, merkle_root
@@ -283,3 +284,28 @@ def test_timestamps_are_utc_whatever_zone_the_clock_gives() -> None:
 
     assert format_ts(moment.astimezone(timezone(timedelta(hours=-5)))) == "2026-11-21T22:30:05.123Z"
     assert format_ts(moment.replace(tzinfo=timezone(timedelta(0)))) == "2026-11-21T22:30:05.123Z"
+
+
+def test_sqlite_appends_on_a_stale_predicted_head_are_rewritten(sqlite_url: str) -> None:
+    """Two logs on one file (as two processes would be): each one's predicted head goes stale
+    whenever the other appends; the insert guard refuses the stale append and it is rewritten."""
+    engines = [open_engine(sqlite_url), open_engine(sqlite_url)]
+    install_schema(engines[0])
+    first, second = (AuditLog(e) for e in engines)
+    try:
+        for i in range(6):
+            first.append("t.first", actor="a", payload={"i": i})  # predicted after the first few
+        assert first._writer._contended == 0 and first._writer._tail == (6, first.entries()[-1].hash)
+        other = second.append("t.second", actor="b")  # the first log's prediction is now stale
+        entry = first.append("t.first", actor="a", payload={"i": 6})
+        assert other.seq == 6 and entry.seq == 7 and entry.prev_hash == other.hash
+        assert first._writer._contended > 0  # it reads the head first for a while now
+        for i in range(20):
+            (first if i % 3 else second).append("t.mixed", actor="c", payload={"i": i})
+        report = first.verify()
+        assert report.ok and report.entries == 28
+    finally:
+        first.close()
+        second.close()
+        for e in engines:
+            e.dispose()
