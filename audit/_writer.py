@@ -8,15 +8,17 @@ PostgreSQL appends are pipelined. Every synchronous commit holds the
 single-writer lock through its WAL flush, so a writer that waited for each
 transaction before hashing the next would leave the CPU idle during every
 flush and the server idle during every hash. Instead, up to two group-commit
-leaders write at once, each on its own connection: the second hashes its
-batch on top of the first one's predicted head while the first is still in
-flight, and sends ``BEGIN; lock; inserts; COMMIT`` straight away; the server
-runs it the moment the first commits. Batches are hashed and sent in one
-order (``_order``). The prediction is only an optimisation: the insert guard
-refuses an entry whose seq is not max(seq)+1 or whose prev_hash does not link
-to the committed head, so if the transaction it was built on failed, or
-another process appended in between, it is refused as a whole and rewritten
-on a freshly read head (``_locked``). Nothing returns before its own commit.
+leaders write at once over one connection in libpq pipeline mode: the second
+hashes its batch on top of the first one's predicted head while the first is
+still in flight, and sends its transaction (lock, inserts, Sync) straight
+away; the server runs it the moment the first commits. Batches are hashed
+and sent in one order (``_order``). The prediction is only an optimisation:
+the insert guard refuses an entry whose seq is not max(seq)+1 or whose
+prev_hash does not link to the committed head, so if the transaction it was
+built on failed, or another process appended in between, it is refused as a
+whole and rewritten on the head read under the lock (``_send_on_read_head``).
+SQLite appends predict the same way (``_write_own_sqlite``). Nothing returns
+before its own commit.
 
 The Merkle frontier of every recent head this process computed is cached, so
 a warm append hashes only its own leaf and the nodes it completes. On SQLite
