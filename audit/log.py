@@ -4,8 +4,7 @@ Appending takes the single-writer lock (SQLite: the ``BEGIN IMMEDIATE`` every
 transaction from ``open_engine`` starts with; PostgreSQL: a transaction-scoped
 advisory lock keyed on the entries table), reads the head (or builds on the
 one its last commit left, which the insert guard checks: see ``audit._writer``),
-and writes the new
-entries and the Merkle nodes they complete. seq is never taken from a
+and writes the new entries and the Merkle nodes they complete. seq is never taken from a
 sequence, so concurrent appenders in any number of threads and processes keep
 one gapless order. The O(log n) Merkle frontier of the head is cached and
 checked against the head on every append, so a warm append hashes only its
