@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from math import isfinite
 from typing import Any
 
@@ -29,6 +29,24 @@ _DUMPS_KW: dict[str, Any] = {
     "sort_keys": True,
     "allow_nan": False,
 }
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not plain JSON")  # _fast_path_ok lets none through
+
+
+# The C encoder json.dumps builds on every call with these options, built once. No
+# circular-reference markers: _fast_path_ok has already bounded the depth.
+_C_ENCODER = (
+    None if c_make_encoder is None
+    else c_make_encoder(None, _not_plain, encode_basestring, None, ":", ",", True, False, False)
+)
+
+
+def _plain_dumps(value: Any) -> str:
+    if _C_ENCODER is None:  # pragma: no cover - CPython always has the C accelerator
+        return _plain_dumps(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def canonical_json(value: Any) -> bytes:

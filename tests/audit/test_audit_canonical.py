@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit import CanonicalizationError, canonical_json
-from audit.canonical import format_number
+from audit.canonical import canonical_text, format_number
 
 # RFC 8785 Appendix B: IEEE-754 bit patterns and their ECMAScript serialization.
 RFC8785_NUMBERS = [
@@ -134,6 +134,16 @@ class TestStructure:
         except CanonicalizationError:
             return  # lone surrogates in generated text
         assert canonical_json(json.loads(first)) == first
+
+    @given(json_values)
+    @settings(max_examples=300, database=None)
+    def test_fast_path_writes_what_the_reference_writer_does(self, value: Any) -> None:
+        """The C encoder shortcut and the pure-Python RFC 8785 writer agree on every value."""
+        from audit.canonical import _write
+
+        reference: list[str] = []
+        _write(value, reference, 0)
+        assert canonical_text(value) == "".join(reference)
 
 
 class TestOddContainers:
