@@ -163,7 +163,8 @@ class AuditLog:
             if self._redactor is not None:
                 data = self._redactor(data)
             payload_text = canonical_text(data)
-            size = len(payload_text.encode("utf-8"))
+            # encoding also refuses lone surrogates, which ASCII text cannot hold
+            size = len(payload_text) if payload_text.isascii() else len(payload_text.encode("utf-8"))
         except (CanonicalizationError, UnicodeEncodeError) as exc:
             raise AuditPayloadError(f"payload cannot be logged: {exc}") from exc
         except AuditError:

@@ -309,3 +309,17 @@ def test_sqlite_appends_on_a_stale_predicted_head_are_rewritten(sqlite_url: str)
         second.close()
         for e in engines:
             e.dispose()
+
+
+def test_payloads_that_cannot_be_utf8_or_are_too_big_are_refused(engine: Engine) -> None:
+    """A lone surrogate has no UTF-8 form; the size limit counts UTF-8 bytes, not characters."""
+    from audit.log import MAX_PAYLOAD_BYTES
+
+    log = AuditLog(engine)
+    with pytest.raises(AuditPayloadError, match="cannot be logged"):
+        log.append("t.bad", actor="a", payload={"x": "\ud800"})
+    with pytest.raises(AuditPayloadError, match="limit"):  # fewer characters than the limit, more bytes
+        log.append("t.big", actor="a", payload={"x": "é" * (MAX_PAYLOAD_BYTES // 2)})
+    log.append("t.ok", actor="a", payload={"x": "é" * 10})
+    assert log.size() == 1
+    log.close()
