@@ -58,6 +58,7 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.catch_up = False  # read by the writer after each commit, without the lock
+        self._rewinding = False  # the writer copied everything; its next commit starts the log over
         self.checkpoints = 0  # background checkpoints run (for tests and diagnostics)
         self.catch_ups = 0  # checkpoints the writer ran on request
         self.last_error: str | None = None
@@ -76,12 +77,13 @@ class WalCheckpointer:
 
     def committed(self, raw: Any) -> None:
         """Called by the writer after each commit, outside any transaction, on its connection."""
+        self._rewinding = False  # this commit began on a fully copied log, so it started the log over
         if self.catch_up:
             self.catch_up = False
             try:
                 cursor = raw.cursor()
                 try:
-                    busy = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[0]
+                    busy, frames, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 finally:
                     cursor.close()
             except sqlite3.Error as exc:  # the thread will ask again; the append itself succeeded
@@ -90,13 +92,19 @@ class WalCheckpointer:
                 self.catch_ups += 1
                 if busy:
                     self.catch_up = True  # another checkpointer ran: try after the next commit
+                elif frames == copied:
+                    self._rewinding = True  # keep the thread out of the way until the next commit
         with self._lock:
             self._pending += 1
             if self._thread is None and not self._stopping:
                 self._thread = threading.Thread(target=self._run, name="audit-wal-checkpoint", daemon=True)
                 self._thread.start()
-            elif self._pending >= self._every:
+            elif self._pending >= self._every and not self._paused():
                 self._wake.notify()
+
+    def _paused(self) -> bool:
+        """While the writer catches up and rewinds the log, a checkpoint here would only get in its way."""
+        return self.catch_up or self._rewinding
 
     def close(self) -> None:
         """Stop the thread after a last checkpoint."""
@@ -116,8 +124,11 @@ class WalCheckpointer:
         try:
             while True:
                 with self._lock:
-                    if self._pending < self._every and not self._stopping:
-                        self._wake.wait(self._idle_s)
+                    woken = True
+                    if not self._stopping and (self._pending < self._every or self._paused()):
+                        woken = self._wake.wait(self._idle_s)
+                    if woken and self._paused() and not self._stopping:
+                        continue  # the writer is rewinding the log (after a second of quiet: go ahead)
                     pending, self._pending = self._pending, 0
                     last = self._stopping or pending == 0
                     if last:
