@@ -183,11 +183,7 @@ class Writer:
                     cursor.execute("BEGIN IMMEDIATE")
                     computed = None
             if computed is None:
-                cursor.execute(HEAD_SQL)
-                row = cursor.fetchone()
-                self._note_contention(row)
-                computed = self._compute(row, items, _tree.cursor_reader(cursor, "sqlite"))
-                self._insert(cursor, "?", computed)
+                computed = self._write(cursor, "sqlite", items)
             raw.commit()
         except BaseException:
             with self._lock:
@@ -333,19 +329,23 @@ class Writer:
             conn.begin()  # the caller commits, as with any autobegun SQLAlchemy transaction
         cursor = conn.connection.cursor()
         try:
-            return self._write(cursor, conn.dialect.name, items)
+            computed = self._write(cursor, conn.dialect.name, items)
         finally:
             cursor.close()
+        with self._lock:
+            self._tail = None  # the caller commits (or not) later: predict nothing from it
+        return computed.entries
 
-    def _write(self, cursor: Any, dialect: str, items: Sequence[Prepared]) -> list[AuditEntry]:
+    def _write(self, cursor: Any, dialect: str, items: Sequence[Prepared]) -> _Computed:
+        """Take the lock (PostgreSQL; SQLite's came with BEGIN IMMEDIATE), read the head, hash, insert."""
         if dialect == "postgresql":
             cursor.execute(LOCK_SQL)
         cursor.execute(HEAD_SQL)
-        computed = self._compute(cursor.fetchone(), items, _tree.cursor_reader(cursor, dialect))
-        with self._lock:
-            self._tail = None  # the caller commits (or not) later: predict nothing from it
+        row = cursor.fetchone()
+        self._note_contention(row)
+        computed = self._compute(row, items, _tree.cursor_reader(cursor, dialect))
         self._insert(cursor, "%s" if dialect == "postgresql" else "?", computed)
-        return computed.entries
+        return computed
 
     @staticmethod
     def _insert(cursor: Any, mark: str, computed: _Computed) -> None:

@@ -16,6 +16,23 @@ def _wrap(exc: BaseException) -> BaseException:
     return RuntimeError(f"batch failed: {exc}")
 
 
+def _submit_from_threads(
+    group: GroupCommit[tuple[int, int], str], *, threads: int, each: int
+) -> dict[int, list[str]]:
+    """``threads`` threads each submit (t, 0..each-1) in order; returns every thread's results."""
+    seen: dict[int, list[str]] = {}
+
+    def work(t: int) -> None:
+        seen[t] = [group.submit((t, i)) for i in range(each)]
+
+    running = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for th in running:
+        th.start()
+    for th in running:
+        th.join()
+    return seen
+
+
 def test_each_thread_gets_its_own_result_and_batches_form() -> None:
     """Eight threads, 50 items each: every result is the thread's own, and batches hold several items."""
     batches: list[int] = []
@@ -26,16 +43,7 @@ def test_each_thread_gets_its_own_result_and_batches_form() -> None:
         return [f"{t}:{i}" for t, i in items]
 
     group: GroupCommit[tuple[int, int], str] = GroupCommit(write, _wrap)
-    seen: dict[int, list[str]] = {}
-
-    def work(t: int) -> None:
-        seen[t] = [group.submit((t, i)) for i in range(50)]
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    seen = _submit_from_threads(group, threads=8, each=50)
     assert all(seen[t] == [f"{t}:{i}" for i in range(50)] for t in range(8))
     assert sum(batches) == 400 and max(batches) > 1 and len(batches) < 400
 
@@ -122,15 +130,6 @@ def test_two_leaders_keep_two_batches_in_flight_and_never_more() -> None:
         return [f"{t}:{i}" for t, i in items]
 
     group: GroupCommit[tuple[int, int], str] = GroupCommit(write, _wrap, leaders=2)
-    seen: dict[int, list[str]] = {}
-
-    def work(t: int) -> None:
-        seen[t] = [group.submit((t, i)) for i in range(40)]
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    seen = _submit_from_threads(group, threads=6, each=40)
     assert all(seen[t] == [f"{t}:{i}" for i in range(40)] for t in range(6))
     assert most[0] == 2
