@@ -6,10 +6,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from audit import AuditLog, install_schema, open_engine
 from audit._wal import SQLITE_DEFAULT_AUTOCHECKPOINT, WalCheckpointer
-
-PAGE = 4096
 
 
 def _log(tmp_path: Path, **wal: float) -> tuple[AuditLog, Path]:
@@ -57,19 +57,53 @@ def test_checkpoints_run_in_the_background_and_connections_go_back_as_they_came(
     log.engine.dispose()
 
 
-def test_the_log_stays_bounded_under_sustained_appends(tmp_path: Path) -> None:
-    """Without the catch-up the log would never rewind while appends keep coming."""
-    log, path = _log(tmp_path, every_commits=8, catch_up_frames=200)
+FRAME = 4096 + 24  # a page and its frame header
+
+
+def _wal_bytes(path: Path) -> int:
+    return Path(f"{path}-wal").stat().st_size
+
+
+@pytest.mark.parametrize("catch_up", [True, False])
+def test_the_writer_catch_up_starts_the_log_over(tmp_path: Path, catch_up: bool) -> None:
+    """A background checkpoint alone never lets the log rewind under load; the writer's catch-up does.
+
+    Driven step by step, the thread kept asleep: a reader's snapshot stands in for the appends a
+    busy writer makes while the thread copies, so the thread's checkpoint cannot copy everything.
+    """
+    log, path = _log(tmp_path, every_commits=10**9, catch_up_frames=200, idle_s=600)
     wal = log._writer._wal
     assert wal is not None
-    biggest = 0
-    for _ in range(30):
-        _append(log, 100)
-        biggest = max(biggest, Path(f"{path}-wal").stat().st_size)
-    assert wal.catch_ups > 0 and wal.last_error is None
-    # 3,000 appends write about 12,000 frames; the log rewinds long before that
-    assert biggest < 3000 * PAGE, biggest
+    _append(log, 300)  # no checkpoint copies anything yet
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM audit_entries").fetchone()  # holds its snapshot
+    _append(log, 50)
+    conn = wal._checkpoint(None)  # what the thread does; it copies up to the reader's snapshot only
+    assert conn is not None and wal.catch_up
+    reader.execute("ROLLBACK")
+    reader.close()
+    before = _wal_bytes(path)
+    wal.catch_up = catch_up
+    _append(log, 20)  # the first commit's catch-up copies the rest; the second begins the log anew
+    grown = (_wal_bytes(path) - before) // FRAME
+    if catch_up:  # only the first commit (about 3 frames) lands at the end; then the log starts over
+        assert wal.catch_ups == 1 and grown < 10, grown
+    else:  # without it the log never starts over while appends keep coming: 20 commits' frames
+        assert wal.catch_ups == 0 and grown > 40, grown
+    conn.close()
     log.close()
+    assert log.size() == 370 and log.verify().ok
+    log.engine.dispose()
+
+
+def test_sustained_appends_ask_for_catch_ups(tmp_path: Path) -> None:
+    log, _ = _log(tmp_path, every_commits=8, catch_up_frames=200)
+    wal = log._writer._wal
+    assert wal is not None
+    _append(log, 3000)
+    log.close()
+    assert wal.catch_ups > 0 and wal.checkpoints > 0 and wal.last_error is None
     assert log.size() == 3000 and log.verify().ok
     log.engine.dispose()
 
