@@ -90,6 +90,18 @@ def _steal_percent(start: tuple[int, int] | None) -> float | None:
     return round(100 * (end[0] - start[0]) / (end[1] - start[1]), 1)
 
 
+def _cpu() -> dict[str, Any]:
+    """CPU model and whether it has SHA instructions (Linux /proc/cpuinfo): hosts differ between runs."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {"cpu_model": platform.processor() or None, "cpu_sha_extensions": None}
+    first_cpu = info.split("\n\n", 1)[0].splitlines()
+    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first_cpu)}
+    flags, model = fields.get("flags", "").split(), fields.get("model name")
+    return {"cpu_model": model, "cpu_sha_extensions": "sha_ni" in flags}
+
+
 def _sha256_mb_per_s() -> float:
     """SHA-256 speed over 512-byte messages (best of 5): how fast this machine is right now.
 
@@ -307,7 +319,7 @@ def run_bench(
     cpu_start = _cpu_times()
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "load_average_at_start": _load(),
+                    "platform": platform.platform(), **_cpu(), "load_average_at_start": _load(),
                     "sha256_mb_per_s_at_start": _sha256_mb_per_s()},
         "targets": TARGETS,
     }
@@ -358,7 +370,8 @@ def summarize(results: dict[str, Any]) -> str:
     lines = [f"{name:<{width}}  {value if value is not None else 'skipped':>12}  target {target}"
              for name, value, target in rows]
     m = results.get("machine", {})
-    lines.append(f"({m.get('cpus')} CPUs, load average {m.get('load_average_at_start')} at start, "
+    lines.append(f"({m.get('cpus')} CPUs ({m.get('cpu_model')}, SHA instructions: "
+                 f"{m.get('cpu_sha_extensions')}), load average {m.get('load_average_at_start')} at start, "
                  f"{m.get('load_average_at_end')} at end, CPU steal {m.get('cpu_steal_percent')}%,\n"
                  f" SHA-256 over 512-byte messages {m.get('sha256_mb_per_s_at_start')} MB/s at start, "
                  f"{m.get('sha256_mb_per_s_at_end')} MB/s at end)")

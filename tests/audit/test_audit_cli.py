@@ -153,6 +153,7 @@ def test_bench_command(tmp_path: Path, pg_url: str) -> None:
         assert key in data
     assert len(data["verify_runs_entries_per_s"]) == 3
     assert isinstance(data["machine"]["cpu_steal_percent"], float)  # Linux: read from /proc/stat
+    assert data["machine"]["cpu_model"] and isinstance(data["machine"]["cpu_sha_extensions"], bool)
     assert data["verify_entries_per_s"] == max(data["verify_runs_entries_per_s"])
     for when in ("start", "end"):  # the machine's speed, measured, so runs can be compared
         assert data["machine"][f"sha256_mb_per_s_at_{when}"] > 1
