@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = ["LeaseLost", "Runner"]
 log = structlog.get_logger("steward.runner")
 S = RequestState
 _VERIFY_TRIES = 3
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LeaseLost(Exception):
@@ -55,6 +57,7 @@ class _Run:
     deadline: float
     evidence: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    committed: bool = False  # commit.started is durable: only verification may decide from here
 
     @property
     def extracted(self) -> dict[str, Any]:
@@ -87,7 +90,7 @@ class Runner:
         step: str | None = None,
         **extra: Any,
     ) -> RequestRecord:
-        reason = scrub_text(reason, run.secrets)
+        reason = page_text(scrub_text(reason, run.secrets)) or ""
         outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted), "evidence": run.evidence, **extra}
         updates: dict[str, Any] = {"outcome": outcome}
         if code:
@@ -130,7 +133,7 @@ class Runner:
         timeout = run.action.step_timeout_ms if phase == "verify" else self._timeout_ms(run)
         value = await session.run(rendered, timeout_ms=timeout)
         if step.extract is not None and step.extract.name:
-            run.extracted[step.extract.name] = value
+            run.extracted[step.extract.name] = page_text(value)
         done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
         await self._record(run, [("step.completed", done)])
 
@@ -184,8 +187,10 @@ class Runner:
             return None
         try:
             return await self._verify(run, session, None, settling=True)
-        except LeaseLost:
-            await self._close(run, session, "lease lost")
+        except Exception as exc:  # LeaseLost, or a fault: it stays in_doubt and a later sweep tries again
+            if not isinstance(exc, LeaseLost):
+                log.error("settle.fault", request_id=rec.id, error=f"{type(exc).__name__}: {exc}"[:300])
+            await self._close_quietly(run, session, "settle interrupted")
             return None
 
     async def _run(self, run: _Run) -> RequestRecord | None:
@@ -202,37 +207,83 @@ class Runner:
                 if run.action.read_only:
                     return await self._read_only(run, session)
                 return await self._commit_and_verify(run, session)
-            except (Halted, FailClosed) as exc:
-                step = getattr(exc, "step", None)
-                await self._close(run, session, "aborted")
-                return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=step)
-            except ExecutionError as exc:
-                await self._close(run, session, f"attempt {attempt} failed")
-                if time.monotonic() > run.deadline and exc.retryable:
-                    budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
-                    return await self._finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
-                if policy.should_retry(exc, attempt):
-                    delay = policy.delay(attempt)
-                    message = scrub_text(exc.message, run.secrets)
-                    retry = {
-                        "attempt": attempt,
-                        "error": exc.code,
-                        "step": exc.step,
-                        "message": message,
-                        "delay_s": delay,
-                    }
-                    await self._record(run, [("step.retry", retry)])
-                    if exc.code == "session_lost" and hasattr(self.driver, "forget_login"):
-                        self.driver.forget_login(run.target)
-                    await asyncio.sleep(delay)
-                    continue
-                return await self._finish(run, S.FAILED, exc.message, code=exc.code, step=exc.step)
             except LeaseLost:
-                await self._close(run, session, "lease lost")
+                await self._close_quietly(run, session, "lease lost")
                 raise
-            except StewardError as exc:
-                await self._close(run, session, "error")
-                return await self._finish(run, S.FAILED, exc.message, code=exc.code)
+            except Exception as exc:
+                if run.committed:  # never aborted or failed by fiat once the commit may have happened
+                    return await self._hand_to_verification(run, session, exc)
+                if not isinstance(exc, StewardError):
+                    raise
+                outcome = await self._before_commit_failure(run, session, exc, attempt, policy)
+                if outcome is not None:
+                    return outcome
+
+    async def _before_commit_failure(
+        self, run: _Run, session: ActionSession | None, exc: StewardError, attempt: int, policy: RetryPolicy
+    ) -> RequestRecord | None:
+        """Nothing was committed: abort, fail, or (None) retry from the first step after a backoff."""
+        if isinstance(exc, Halted | FailClosed):
+            await self._close(run, session, "aborted")
+            return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None))
+        if not isinstance(exc, ExecutionError):
+            await self._close(run, session, "error")
+            return await self._finish(run, S.FAILED, exc.message, code=exc.code)
+        await self._close(run, session, f"attempt {attempt} failed")
+        if time.monotonic() > run.deadline and exc.retryable:
+            budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
+            return await self._finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
+        if not policy.should_retry(exc, attempt):
+            return await self._finish(run, S.FAILED, exc.message, code=exc.code, step=exc.step)
+        delay = policy.delay(attempt)
+        retry = {
+            "attempt": attempt,
+            "error": exc.code,
+            "step": exc.step,
+            "message": page_text(scrub_text(exc.message, run.secrets)),
+            "delay_s": delay,
+        }
+        await self._record(run, [("step.retry", retry)])
+        if exc.code == "session_lost" and hasattr(self.driver, "forget_login"):
+            self.driver.forget_login(run.target)
+        await asyncio.sleep(delay)
+        return None
+
+    async def _hand_to_verification(
+        self, run: _Run, session: ActionSession | None, exc: Exception
+    ) -> RequestRecord | None:
+        """A fault after ``commit.started`` (an audit write, the browser): a verify-only run decides.
+
+        The request becomes ``in_doubt`` with its lease already expired, so the
+        next recovery sweep settles it by verification (``Recovery.settle``),
+        never by committing again. If even that move cannot be written, the
+        request stays ``executing`` under a lease that expires, and recovery
+        reaches the same place: nothing here can end it ``aborted`` or ``failed``.
+        """
+        error = page_text(scrub_text(f"{type(exc).__name__}: {exc}".splitlines()[0][:300], run.secrets))
+        log.error("commit.fault", request_id=run.rec.id, error=error)
+        await self._close_quietly(run, session, "fault after commit")
+        reason = f"fault after the commit step started ({error}); verification decides"
+        try:
+            await asyncio.to_thread(
+                self.store.transition,
+                run.rec.id,
+                S.IN_DOUBT,
+                actor=self.actor,
+                reason=reason,
+                expect={S.EXECUTING},
+                updates={"lease_owner": None, "lease_expires_at": 0.0},
+            )
+        except Exception as again:  # the lease expires on its own; recovery moves it then
+            log.error("commit.fault_unrecorded", request_id=run.rec.id, error=str(again)[:200])
+        return None
+
+    async def _close_quietly(self, run: _Run, session: ActionSession | None, label: str) -> None:
+        """Close a session when the outcome is already decided elsewhere; nothing here may raise."""
+        try:
+            await self._close(run, session, label)
+        except Exception as exc:
+            log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
 
     async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
         if session is None:
@@ -259,7 +310,7 @@ class Runner:
         for name, spec in specs.items():
             step = render_step(Step(extract=spec.model_copy(update={"name": name})), run.values)
             try:
-                run.extracted[name] = await session.run(step, timeout_ms=run.action.step_timeout_ms)
+                run.extracted[name] = page_text(await session.run(step, timeout_ms=run.action.step_timeout_ms))
             except ExecutionError as exc:
                 problems[name] = exc.message
         return problems
@@ -290,6 +341,7 @@ class Runner:
         event = ("commit.started", {"step": commit.describe()})
         if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
             raise LeaseLost(run.rec.id)
+        run.committed = True
         crash_point("during:commit")
         commit_error: ExecutionError | None = None
         try:
@@ -364,6 +416,15 @@ class Runner:
             step=failure.step,
             handoff="A person must check the back-office and settle this request.",
         )
+
+
+def page_text(value: str | None) -> str | None:
+    """Text read from a page, made safe to record: lone UTF-16 surrogates become U+FFFD.
+
+    Page content is data an attacker may shape; a value that cannot be encoded
+    must not be able to make an audit write fail.
+    """
+    return _SURROGATE.sub("\ufffd", value) if value else value
 
 
 async def _safe_shot(session: ActionSession) -> bytes | None:
