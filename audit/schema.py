@@ -195,15 +195,26 @@ def _install_pg(conn: Connection) -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {name}")
 
 
-def install_schema(engine: Engine) -> None:
-    """Create the audit tables, indexes and triggers. Idempotent; safe to race."""
+def install_schema(bind: Engine | Connection) -> None:
+    """Create the audit tables, indexes and triggers. Idempotent; safe to race.
+
+    Given a Connection, the work joins its open transaction (schema migrations
+    run it that way); given an Engine, it runs in a transaction of its own.
+    """
     try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                _install_pg(conn)
-            else:
-                metadata.create_all(conn, checkfirst=True)
-                for ddl in _sqlite_ddl():
-                    conn.exec_driver_sql(ddl)
+        if isinstance(bind, Connection):
+            _install(bind)
+        else:
+            with bind.begin() as conn:
+                _install(conn)
     except SQLAlchemyError as exc:
         raise SchemaError(f"could not install the audit schema: {one_line(exc)}") from exc
+
+
+def _install(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        _install_pg(conn)
+        return
+    metadata.create_all(conn, checkfirst=True)
+    for ddl in _sqlite_ddl():
+        conn.exec_driver_sql(ddl)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from executor.errors import IdempotencyConflict, NotFound, RequestError
 
-__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "hash_token", "install", "keys_table"]
+__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "hash_token", "keys_table"]
 
 Role = Literal["agent", "operator", "auditor"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -37,11 +37,6 @@ keys_table = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
 )
-
-
-def install(engine: Engine) -> None:
-    """Create the key table (idempotent)."""
-    metadata.create_all(engine, checkfirst=True)
 
 
 def hash_token(token: str) -> str:
@@ -82,7 +77,6 @@ class KeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        install(engine)
 
     def create(self, name: str, role: str) -> tuple[ApiKey, str]:
         """A new key and its token (shown once); RequestError for a bad name or role."""

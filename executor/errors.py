@@ -19,8 +19,11 @@ Hierarchy::
     │   ├── LoginFailed                the target refused the credentials: not retryable
     │   ├── TimedOut                   the action's time budget ran out: not retryable
     │   └── Halted                     a kill switch stopped the run: not retryable
-    └── FailClosed                     a guard could not be evaluated (audit, kill switch,
-                                       policy): nothing executes; retryable once it is fixed
+    ├── FailClosed                     a guard could not be evaluated (audit, kill switch,
+    │                                  policy): nothing executes; retryable once it is fixed
+    └── SchemaMismatch                 the database schema is not the one this release runs on
+                                       (older, newer or damaged): nothing starts; the message
+                                       names the command to run; not retryable as is
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "NavigationBlocked",
     "NotFound",
     "RequestError",
+    "SchemaMismatch",
     "SelfApproval",
     "SessionLost",
     "StewardError",
@@ -138,3 +142,9 @@ class FailClosed(StewardError):
     """A safety guard could not be evaluated, so nothing runs."""
 
     code, status, retryable = "fail_closed", 503, True
+
+
+class SchemaMismatch(StewardError):
+    """The database schema is older, newer or damaged: refuse to start and say what to run."""
+
+    code, status = "schema_mismatch", 503

@@ -23,7 +23,6 @@ from audit import (
     HmacFields,
     Redactor,
     SecretScrub,
-    install_schema,
     keygen,
     load_or_create_pii_key,
     load_signer,
@@ -40,6 +39,7 @@ from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
+from executor.store.migrate import ensure_schema
 from executor.usage import BudgetUsage
 from policies import Policy, load_policy
 
@@ -74,7 +74,12 @@ class Steward:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = engine or open_engine(settings.db_url)
-        install_schema(self.engine)
+        try:
+            ensure_schema(self.engine)  # a brand-new database is initialised; anything else must be current
+        except Exception:
+            if engine is None:
+                self.engine.dispose()
+            raise
         self.pii_key = load_or_create_pii_key(settings.key_dir / "pii.key")
         self.catalog = catalog or load_catalog(settings.catalog_dir)
         pii_fields = set(settings.pii_fields) | {
@@ -83,7 +88,6 @@ class Steward:
         # Defence in depth: the executor redacts what it records; the log scrubs and HMACs again.
         self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
         self.store = Store(self.engine, self.audit, self.clock)
-        self.store.install()
         self.policy = policy or load_policy(settings.policy_path, catalog=self.catalog)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
         self.usage = BudgetUsage(self.store, self.catalog)

@@ -29,8 +29,11 @@ keys_app = typer.Typer(name="keys", help="API keys: bearer tokens with a role (a
 def _keys(db: str | None) -> Any:
     from audit.engine import open_engine
     from executor.apikeys import KeyStore
+    from executor.store.migrate import ensure_schema
 
-    return KeyStore(open_engine(resolve_db(db)))
+    engine = open_engine(resolve_db(db))
+    ensure_schema(engine)
+    return KeyStore(engine)
 
 
 @keys_app.command("create")

@@ -21,7 +21,7 @@ from executor.clock import Clock, SystemClock
 from executor.errors import FailClosed, InvalidState, NotFound
 from executor.states import TERMINAL, RequestState, can_move
 from executor.store.records import KillSwitch, RequestRecord
-from executor.store.tables import kill_switches, metadata, requests
+from executor.store.tables import kill_switches, requests
 
 __all__ = ["Event", "Store"]
 
@@ -44,10 +44,6 @@ class Store:
         if rec.terminal and self.after_terminal is not None:
             self.after_terminal(rec)
         return rec
-
-    def install(self) -> None:
-        """Create the executor's tables (idempotent)."""
-        metadata.create_all(self.engine, checkfirst=True)
 
     # -- transactions ---------------------------------------------------------
 
