@@ -1,4 +1,4 @@
-"""Project-wide fixtures: databases (SQLite and PostgreSQL), the billing console, a browser."""
+"""Project-wide fixtures: databases (SQLite and PostgreSQL), the billing console, the orders admin, a browser."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import BILLING_USER, CANARY_PASSWORD, LoopThread, pg_schema, settings_for
+from tests.helpers import BILLING_USER, CANARY_PASSWORD, ORDERS_USER, LoopThread, pg_schema, settings_for
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -41,6 +41,25 @@ def billing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         env={"BILLING_ADMIN_TOKEN": "test-admin"},
     ) as server:
         os.environ.update(BILLING_URL=server.base_url, BILLING_USER=BILLING_USER, BILLING_PASSWORD=CANARY_PASSWORD)
+        yield server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def orders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One orders admin (stock Django admin) for the session, with a canary password; env points at it."""
+    from fixtures.orders_admin import OrdersServer
+
+    if not shutil.which(os.environ.get("STEWARD_CHROMIUM", "chromium")) and not Path("/usr/bin/chromium").exists():
+        raise RuntimeError("Chromium is required for the browser tests (install the chromium package)")
+    folder = tmp_path_factory.mktemp("orders")
+    saved = {k: os.environ.get(k) for k in ("ORDERS_URL", "ORDERS_USER", "ORDERS_PASSWORD")}
+    with OrdersServer(folder / "orders.db", user=ORDERS_USER, password=CANARY_PASSWORD) as server:
+        os.environ.update(ORDERS_URL=server.base_url, ORDERS_USER=ORDERS_USER, ORDERS_PASSWORD=CANARY_PASSWORD)
         yield server
     for key, value in saved.items():
         if value is None:

@@ -18,6 +18,7 @@ T = TypeVar("T")
 PG_URL = os.environ.get("STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CANARY_PASSWORD = "canary-" + uuid.uuid4().hex  # must never appear in the db, logs or evidence
 BILLING_USER = "steward-bot"
+ORDERS_USER = "steward-bot"
 
 
 def require_postgres() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -20,7 +22,7 @@ from executor.cli._common import (
 )
 from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
 
-__all__ = ["catalog_app", "fixtures_app", "register"]
+__all__ = ["FixtureName", "catalog_app", "fixtures_app", "register"]
 
 catalog_app = typer.Typer(name="catalog", help="Check catalogs of targets and actions.", no_args_is_help=True)
 fixtures_app = typer.Typer(name="fixtures", help="Fixture back-offices for demos and tests.", no_args_is_help=True)
@@ -68,26 +70,59 @@ def catalog_tools(
     emit_json({"tools": openai_tools(load_catalog(directory or DEFAULT_CATALOG_DIR))})
 
 
+class FixtureName(StrEnum):
+    """The fixture back-offices ``steward fixtures serve`` can start."""
+
+    billing = "billing"
+    orders = "orders"
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @fixtures_app.command("serve")
 @friendly_errors
 def fixtures_serve(
-    db: Annotated[str, typer.Option("--db", help="SQLite file of the fixture's own state.")] = "billing_console.db",
+    name: Annotated[
+        FixtureName,
+        typer.Argument(help="billing: the billing console; orders: the orders admin on the stock Django admin."),
+    ] = FixtureName.billing,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="The fixture's own SQLite file (default billing_console.db / orders_admin.db)."),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface (loopback only by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
     user: Annotated[
-        str, typer.Option(help="Operator user name (or $BILLING_USER).", envvar="BILLING_USER")
-    ] = "steward-bot",
-    password: Annotated[
-        str | None, typer.Option(help="Operator password (or $BILLING_PASSWORD).", envvar="BILLING_PASSWORD")
+        str | None, typer.Option(help="Operator user name (or $BILLING_USER / $ORDERS_USER; default steward-bot).")
     ] = None,
-    save_delay_ms: Annotated[int, typer.Option(help="Server delay on saves.")] = 300,
+    password: Annotated[
+        str | None, typer.Option(help="Operator password (or $BILLING_PASSWORD / $ORDERS_PASSWORD).")
+    ] = None,
+    save_delay_ms: Annotated[
+        int | None, typer.Option(help="Billing console only: server delay on saves (default 300).")
+    ] = None,
 ) -> None:
-    """Serve the billing console fixture in the foreground."""
-    from fixtures.billing_console import serve
+    """Serve a fixture back-office in the foreground (default: the billing console)."""
+    if name is FixtureName.billing:
+        from fixtures.billing_console import serve as serve_billing
 
-    if not password:
-        fail("a password is required: --password or $BILLING_PASSWORD")
-    serve(db, host, port, user, password, save_delay_ms)
+        password = password or os.environ.get("BILLING_PASSWORD")
+        if not password:
+            fail("a password is required: --password or $BILLING_PASSWORD")
+        user = user or os.environ.get("BILLING_USER") or "steward-bot"
+        serve_billing(db or "billing_console.db", host, port, user, password,
+                      300 if save_delay_ms is None else save_delay_ms)
+        return
+    from fixtures.orders_admin import serve as serve_orders
+
+    if save_delay_ms is not None:
+        fail("--save-delay-ms applies to the billing console only")
+    password = password or os.environ.get("ORDERS_PASSWORD")
+    # The documented default password is acceptable only where nobody else can reach it.
+    if not password and host not in _LOOPBACK:
+        fail(f"a password is required to serve on {host}: --password or $ORDERS_PASSWORD")
+    serve_orders(db or "orders_admin.db", host, port, user or os.environ.get("ORDERS_USER"), password)
 
 
 def register(app: typer.Typer) -> None:
