@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import re
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -40,6 +41,7 @@ __all__ = ["LeaseLost", "Runner"]
 
 log = structlog.get_logger("steward.runner")
 S = RequestState
+T = TypeVar("T")
 _VERIFY_TRIES = 3
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -58,6 +60,8 @@ class _Run:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     committed: bool = False  # commit.started is durable: only verification may decide from here
+    step_task: asyncio.Future[Any] | None = None  # the pre-commit wait a kill switch may cut short
+    halt: Halted | FailClosed | None = None
 
     @property
     def extracted(self) -> dict[str, Any]:
@@ -74,6 +78,7 @@ class Runner:
         self.worker_id = worker_id
         self.actor = f"worker:{worker_id}"
         self.lease_s = lease_s
+        self.inflight: dict[str, _Run] = {}
 
     # -- bookkeeping (database calls off the event loop) ------------------------
 
@@ -123,6 +128,46 @@ class Runner:
         if not await asyncio.to_thread(self.store.renew_lease, run.rec.id, self.worker_id, self.lease_s):
             raise LeaseLost(run.rec.id)
 
+    async def _interruptible(self, run: _Run, where: str, work: Coroutine[Any, Any, T]) -> T:
+        """Await pre-commit browser work that a kill switch may cut short, even mid-wait."""
+        task = asyncio.ensure_future(work)
+        run.step_task = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if run.halt is None or (current is not None and current.cancelling()):
+                raise  # the worker itself is stopping
+            if isinstance(run.halt, FailClosed):
+                raise FailClosed(f"{run.halt.message} (interrupted mid-step at {where})") from None
+            raise Halted(f"{run.halt.message} (interrupted mid-step)", step=where) from None
+        finally:
+            run.step_task = None
+
+    async def on_kill_change(self) -> None:
+        """A kill switch changed: interrupt every in-flight pre-commit step it now covers.
+
+        An unreadable kill-switch state interrupts them all (fail closed). Requests
+        past ``commit.started`` are never touched: verification finishes them.
+        """
+        try:
+            switches = await asyncio.to_thread(self.store.kill_switches)
+        except FailClosed as exc:
+            for run in list(self.inflight.values()):
+                self._interrupt(run, exc)
+            return
+        for run in list(self.inflight.values()):
+            hit = halted_by(run.rec, switches)
+            if hit is not None:
+                self._interrupt(run, Halted(f"kill switch {hit.scope} engaged by {hit.operator}: {hit.reason}"))
+
+    def _interrupt(self, run: _Run, halt: Halted | FailClosed) -> None:
+        if run.committed or run.step_task is None or run.step_task.done():
+            return
+        run.halt = halt
+        run.step_task.cancel()
+        log.warning("request.interrupted", request_id=run.rec.id, why=halt.message[:200])
+
     def _timeout_ms(self, run: _Run) -> int:
         """The step timeout, cut to what is left of the action's budget (at least 100 ms)."""
         left = int((run.deadline - time.monotonic()) * 1000)
@@ -131,7 +176,11 @@ class Runner:
     async def _step(self, run: _Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
         rendered = render_step(step, run.values)
         timeout = run.action.step_timeout_ms if phase == "verify" else self._timeout_ms(run)
-        value = await session.run(rendered, timeout_ms=timeout)
+        if run.committed:
+            value = await session.run(rendered, timeout_ms=timeout)
+        else:
+            where = f"{phase} {index}: {step.describe()}"
+            value = await self._interruptible(run, where, session.run(rendered, timeout_ms=timeout))
         if step.extract is not None and step.extract.name:
             run.extracted[step.extract.name] = page_text(value)
         done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
@@ -168,11 +217,14 @@ class Runner:
         """Execute a claimed request to a terminal state (None if the lease was lost)."""
         run = self._new_run(rec)
         log.info("request.executing", request_id=rec.id, action=rec.action, attempt=rec.attempts)
+        self.inflight[rec.id] = run
         try:
             return await self._run(run)
         except LeaseLost:
             log.warning("lease.lost", request_id=rec.id)
             return None
+        finally:
+            self.inflight.pop(rec.id, None)
 
     async def settle(self, rec: RequestRecord, extracted: dict[str, Any]) -> RequestRecord | None:
         """Verify-only run of an ``in_doubt`` request; None leaves it in_doubt for a later try."""
@@ -202,7 +254,9 @@ class Runner:
             session: ActionSession | None = None
             try:
                 await self._guard(run, "open session")
-                session = await self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+                session = await self._interruptible(
+                    run, "open session", self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+                )
                 await self._pre_commit(run, session)
                 if run.action.read_only:
                     return await self._read_only(run, session)
@@ -332,10 +386,8 @@ class Runner:
         where = f"commit: {commit.describe()}"
         await self._guard(run, where)
         # The commit control must be unambiguous and ready before we mark the commit.
-        await session.run(
-            Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled")),
-            timeout_ms=run.action.step_timeout_ms,
-        )
+        ready = Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled"))
+        await self._interruptible(run, where, session.run(ready, timeout_ms=run.action.step_timeout_ms))
         await self._guard(run, where)
         crash_point("before:commit")
         event = ("commit.started", {"step": commit.describe()})

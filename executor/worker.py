@@ -1,7 +1,10 @@
 """The worker loop: recover, claim, run, repeat; shut down by notify, drain, wait.
 
 Running jobs live in a dict by request id. The loop races "a job finished"
-against "time to poll" and "stop", so it never sleeps through either. Every
+against "the queue changed" (pushed: ``executor.notify``), a slow fallback
+poll and "stop", so it never sleeps through any of them. A second task
+listens for kill-switch changes and interrupts in-flight pre-commit steps
+the moment a switch covers them (``Runner.on_kill_change``). Every
 couple of seconds (and first thing) it recovers expired leases
 (``executor.recovery``). When the database or the audit log cannot be
 written, nothing is claimed: the worker logs ``worker.fail_closed`` with the
@@ -25,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from executor.browser.driver import BrowserDriver
 from executor.errors import FailClosed
 from executor.killswitch import halted_by
+from executor.notify import HUB, KILL, QUEUE, Listener, Subscription
 from executor.recovery import Recovery
 from executor.runner import Runner
 from executor.service import Steward
@@ -54,7 +58,7 @@ class Worker:
         driver: BrowserDriver,
         *,
         concurrency: int = 1,
-        poll_s: float = 0.2,
+        poll_s: float = 1.0,
         lease_s: float | None = None,
         worker_id: str | None = None,
     ) -> None:
@@ -95,6 +99,11 @@ class Worker:
     async def run(self, *, once: bool = False, grace_s: float = 60.0) -> list[RequestRecord]:
         """Loop until stopped (or, with ``once``, until the queue is empty)."""
         log.info("worker.started", worker=self.worker_id, concurrency=self.concurrency)
+        sub = HUB.subscribe()
+        helpers = [
+            asyncio.create_task(Listener(self.steward.engine).run(), name="steward-listener"),
+            asyncio.create_task(self._watch_kills(sub), name="steward-kill-watch"),
+        ]
         try:
             while not self._stop.is_set():
                 try:
@@ -110,16 +119,31 @@ class Worker:
                     await asyncio.sleep(max(self.poll_s, 1.0))
                 if once and not self.running:
                     break
-                stop_wait = asyncio.create_task(self._stop.wait())
+                wakers = [asyncio.create_task(self._stop.wait()), asyncio.create_task(sub.wait(QUEUE))]
                 done, _ = await asyncio.wait(
-                    [*self.running.values(), stop_wait], timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED
+                    [*self.running.values(), *wakers], timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED
                 )
-                stop_wait.cancel()
+                for waker in wakers:
+                    waker.cancel()
                 self._reap(done)
         finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            HUB.unsubscribe(sub)
             await self._drain(grace_s)
         log.info("worker.stopped", worker=self.worker_id, finished=len(self.finished))
         return self.finished
+
+    async def _watch_kills(self, sub: Subscription) -> None:
+        """Each kill-switch change: re-read the switches and interrupt what they now cover."""
+        while True:
+            await sub.wait(KILL)
+            sub.events[QUEUE].set()  # a release may free queued requests
+            try:
+                await self.runner.on_kill_change()
+            except Exception as exc:  # the step-boundary check still holds; never stop watching
+                log.error("worker.kill_watch_failed", error=str(exc)[:300])
 
     async def _recover(self) -> None:
         """Take over expired leases; settle in-doubt requests as running jobs."""

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from audit import AuditLog
 from executor.clock import Clock, SystemClock
 from executor.errors import FailClosed, InvalidState, NotFound
+from executor.notify import HUB, KILL, QUEUE, publish
 from executor.states import TERMINAL, RequestState, can_move
 from executor.store.records import KillSwitch, RequestRecord
 from executor.store.tables import kill_switches, requests
@@ -41,6 +42,9 @@ class Store:
         self.after_terminal: Callable[[RequestRecord], None] | None = None
 
     def _terminal(self, rec: RequestRecord) -> RequestRecord:
+        """After the commit: terminal-state hooks, and wake the workers for a newly queued request."""
+        if rec.state == RequestState.QUEUED:
+            HUB.fire(QUEUE)
         if rec.terminal and self.after_terminal is not None:
             self.after_terminal(rec)
         return rec
@@ -104,6 +108,8 @@ class Store:
         def work(conn: Connection) -> RequestRecord:
             conn.execute(insert(requests).values(**row))
             self._append(conn, events, row["id"], actor)
+            if row.get("state") == RequestState.QUEUED:
+                publish(conn, QUEUE)
             return self._row(conn, row["id"], lock=False)
 
         if conn is not None:
@@ -198,6 +204,8 @@ class Store:
             conn.execute(update(requests).where(requests.c.id == request_id).values(**values))
             state_event = (f"request.{to.value}", {"from": rec.state.value, "to": to.value, "reason": reason})
             self._append(conn, [*(events or []), state_event], request_id, actor)
+            if to == RequestState.QUEUED:
+                publish(conn, QUEUE)
             return self._row(conn, request_id, lock=False)
 
         return self._terminal(self._tx(work))
@@ -395,9 +403,12 @@ class Store:
                 None,
                 f"operator:{operator}",
             )
+            publish(conn, KILL)
             return KillSwitch(scope=scope, operator=operator, reason=reason, engaged_at=now)
 
-        return self._tx(work)
+        switch = self._tx(work)
+        HUB.fire(KILL)
+        return switch
 
     def release(self, scope: str, operator: str, reason: str) -> bool:
         """Release a halt; False when that scope was not engaged."""
@@ -411,9 +422,13 @@ class Store:
                     None,
                     f"operator:{operator}",
                 )
+                publish(conn, KILL)
             return bool(gone)
 
-        return self._tx(work)
+        released = self._tx(work)
+        if released:
+            HUB.fire(KILL)
+        return released
 
 
 def _is_audit_error(exc: BaseException) -> bool:
