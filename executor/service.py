@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
-from action_classes import Action, ActionClass, Catalog, load_catalog
+from action_classes import Action, ActionClass, Catalog
 from audit import (
     AuditLog,
     Checkpoint,
@@ -35,13 +35,14 @@ from executor.config import Settings
 from executor.errors import ConfirmationMismatch, InvalidState, RequestError, SelfApproval
 from executor.handoff import handoff_packet
 from executor.intake import Submission, default_gates, new_request_id, params_hash
+from executor.integrity import load_catalog_for, load_policy_for
 from executor.killswitch import parse_scope
 from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
 from executor.usage import BudgetUsage
-from policies import Policy, load_policy
+from policies import Policy
 
 __all__ = ["Steward"]
 
@@ -76,7 +77,7 @@ class Steward:
         self.engine = engine or open_engine(settings.db_url)
         install_schema(self.engine)
         self.pii_key = load_or_create_pii_key(settings.key_dir / "pii.key")
-        self.catalog = catalog or load_catalog(settings.catalog_dir)
+        self.catalog = catalog or load_catalog_for(settings)
         pii_fields = set(settings.pii_fields) | {
             n for a in self.catalog.actions.values() for n in a.sensitive_params()[1]
         }
@@ -84,7 +85,7 @@ class Steward:
         self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
         self.store = Store(self.engine, self.audit, self.clock)
         self.store.install()
-        self.policy = policy or load_policy(settings.policy_path, catalog=self.catalog)
+        self.policy = policy or load_policy_for(settings, self.catalog)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
         self.usage = BudgetUsage(self.store, self.catalog)
         self._checkpointer: Checkpointer | None = None

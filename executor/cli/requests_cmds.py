@@ -19,6 +19,7 @@ from executor.cli._common import (
     friendly_errors,
     open_steward,
     parse_pairs,
+    warn_unauthenticated,
 )
 from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
 
@@ -99,6 +100,7 @@ def _decide(
         return
     if not operator:
         fail("--operator is required (with --server the key's name is the operator)")
+    warn_unauthenticated(verb)
     _show(getattr(open_steward(db, home=home), verb)(request_id, operator, text), as_json)
 
 
