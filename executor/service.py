@@ -7,6 +7,7 @@ the same rules (approver != requester, confirmations bound to parameters).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,13 @@ from audit import (
 )
 from executor.clock import Clock, SystemClock
 from executor.config import Settings
-from executor.errors import ConfirmationMismatch, InvalidState, RequestError, SelfApproval
+from executor.errors import ConfirmationMismatch, Expired, InvalidState, RequestError, SelfApproval
 from executor.handoff import handoff_packet
+from executor.identity import check_operator, same_identity
+from executor.inputs import check_text
 from executor.intake import Submission, default_gates, new_request_id, params_hash
 from executor.integrity import load_catalog_for, load_policy_for
-from executor.killswitch import parse_scope
+from executor.killswitch import check_known_scope, parse_scope
 from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.states import RequestState
@@ -52,11 +55,11 @@ S = RequestState
 
 
 def _same_identity(a: str, b: str) -> bool:
-    def norm(x: str) -> str:
-        x = x.strip().lower()
-        return x.split(":", 1)[1] if ":" in x and x.split(":", 1)[0] in ("agent", "operator", "cli") else x
+    return same_identity(a, b)
 
-    return norm(a) == norm(b)
+
+class _TooLate(Exception):
+    """Raised inside a locked transition: the request's confirmation or approval time ran out."""
 
 
 class Steward:
@@ -196,6 +199,7 @@ class Steward:
         requester = requester.strip()
         if not requester or len(requester) > 200:
             raise RequestError("requester must be 1 to 200 characters")
+        requester = check_operator(requester, "requester")
         phash = params_hash(body.params)
         if body.idempotency_key:
             existing = self._idempotent(requester, body, phash)
@@ -332,27 +336,50 @@ class Steward:
 
     # -- people's decisions -----------------------------------------------------------
 
+    def _expire_late(self, request_id: str, waiting: RequestState, what: str) -> Expired:
+        """Expire a request whose time ran out before ``what`` arrived; the error to raise."""
+        with contextlib.suppress(InvalidState):  # the sweep or another caller expired it meanwhile
+            self.store.transition(
+                request_id, S.EXPIRED, actor="system:expiry", expect={waiting},
+                reason=f"no {what} in time (it arrived after the request expired)",
+            )
+        return Expired(
+            f"request {request_id} expired before the {what} arrived; it is now expired (submit a new request)",
+            details={"state": S.EXPIRED.value},
+        )
+
+    def _check_not_expired(self, rec: RequestRecord) -> None:
+        # The sweep may not have run (--no-workers, a stopped worker): the deadline holds at decision time.
+        if rec.expires_at is not None and rec.expires_at <= self.clock.now():
+            raise _TooLate()
+
     def confirm(self, request_id: str, confirmation: Confirmation, actor: str) -> RequestRecord:
-        """Attach the customer's confirmation; it must bind the request's parameters."""
+        """Attach the customer's confirmation; it must bind the request's parameters and arrive in time."""
+        check_text(actor, "actor")
         conf = self._confirmation_record(confirmation)
 
         def check(rec: RequestRecord) -> None:
+            if rec.state == S.AWAITING_CONFIRMATION:
+                self._check_not_expired(rec)
             if rec.params_hash != confirmation.params_hash:
                 raise ConfirmationMismatch(
                     "the confirmation was given for other parameters (params_hash differs)",
                     details={"expected": rec.params_hash, "got": confirmation.params_hash},
                 )
 
-        return self.store.transition(
-            request_id,
-            S.QUEUED,
-            actor=actor,
-            reason="customer confirmed",
-            expect={S.AWAITING_CONFIRMATION},
-            updates={"confirmation": conf, "expires_at": None},
-            events=[("confirmation.attached", conf)],
-            check=check,
-        )
+        try:
+            return self.store.transition(
+                request_id,
+                S.QUEUED,
+                actor=actor,
+                reason="customer confirmed",
+                expect={S.AWAITING_CONFIRMATION},
+                updates={"confirmation": conf, "expires_at": None},
+                events=[("confirmation.attached", conf)],
+                check=check,
+            )
+        except _TooLate:
+            raise self._expire_late(request_id, S.AWAITING_CONFIRMATION, "confirmation") from None
 
     def approve(self, request_id: str, operator: str, note: str = "") -> RequestRecord:
         """An operator approves; never the requester."""
@@ -367,11 +394,14 @@ class Steward:
     def _decide(self, request_id: str, operator: str, note: str, *, approve: bool) -> RequestRecord:
         from executor.clock import iso
 
-        operator = operator.strip()
-        if not operator:
+        if not operator.strip():
             raise RequestError("an operator name is required")
+        operator = check_operator(operator)
+        check_text(note, "the note" if approve else "the reason")
 
         def check(rec: RequestRecord) -> None:
+            if rec.state == S.AWAITING_APPROVAL:
+                self._check_not_expired(rec)
             if _same_identity(rec.requester, operator):
                 raise SelfApproval(f"{operator} submitted request {request_id} and cannot decide on it")
 
@@ -386,20 +416,24 @@ class Steward:
             {"operator": operator, "note": note[:2000], "requester": None},
         )
         target = S.QUEUED if approve else S.DENIED
-        rec = self.store.transition(
-            request_id,
-            target,
-            actor=f"operator:{operator}",
-            reason=f"{'approved' if approve else 'denied'} by {operator}" + (f": {note[:200]}" if note else ""),
-            expect={S.AWAITING_APPROVAL},
-            updates={"approval": approval, "expires_at": None},
-            events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})],
-            check=check,
-        )
-        return rec
+        try:
+            return self.store.transition(
+                request_id,
+                target,
+                actor=f"operator:{operator}",
+                reason=f"{'approved' if approve else 'denied'} by {operator}" + (f": {note[:200]}" if note else ""),
+                expect={S.AWAITING_APPROVAL},
+                updates={"approval": approval, "expires_at": None},
+                events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})],
+                check=check,
+            )
+        except _TooLate:
+            raise self._expire_late(request_id, S.AWAITING_APPROVAL, "approval") from None
 
     def cancel(self, request_id: str, actor: str, reason: str = "") -> RequestRecord:
         """Cancel before execution only."""
+        check_text(actor, "actor")
+        check_text(reason, "the reason")
         try:
             return self.store.transition(
                 request_id,
@@ -432,16 +466,20 @@ class Steward:
     # -- kill switch --------------------------------------------------------------------
 
     def kill(self, scope: str, operator: str, reason: str) -> KillSwitch:
-        """Engage a halt: immediate, durable, audited."""
+        """Engage a halt: immediate, durable, audited; a scope naming no known action or target is refused."""
         if not operator.strip() or not reason.strip():
             raise RequestError("engaging the kill switch needs an operator and a reason")
-        return self.store.engage(parse_scope(scope), operator.strip(), reason.strip())
+        operator, reason = check_operator(operator), check_text(reason, "the reason").strip()
+        scope = parse_scope(check_text(scope, "the scope"))
+        check_known_scope(scope, self.catalog)
+        return self.store.engage(scope, operator, reason)
 
     def release(self, scope: str, operator: str, reason: str) -> bool:
-        """Release a halt explicitly; False if it was not engaged."""
+        """Release a halt explicitly; False if it was not engaged (any engaged scope, known or not)."""
         if not operator.strip() or not reason.strip():
             raise RequestError("releasing the kill switch needs an operator and a reason")
-        return self.store.release(parse_scope(scope), operator.strip(), reason.strip())
+        operator, reason = check_operator(operator), check_text(reason, "the reason").strip()
+        return self.store.release(parse_scope(check_text(scope, "the scope")), operator, reason)
 
     def close(self) -> None:
         self.audit.close()

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from executor.api import routes_actions, routes_audit, routes_console, routes_ops
 from executor.api.auth import ApiConfig, ApiState
 from executor.api.errors import install_error_handlers
-from executor.api.limits import BodyLimit, RateLimiter
+from executor.api.limits import BodyLimit, RateLimiter, StorableUrl
 from executor.apikeys import KeyStore
 
 __all__ = ["create_app"]
@@ -71,4 +71,5 @@ def create_app(steward: Any, *, config: ApiConfig | None = None, keys: KeyStore 
     app.include_router(routes_audit.router)
     app.include_router(routes_console.router)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(StorableUrl)
     return app
