@@ -24,13 +24,15 @@ from audit import (
     HmacFields,
     Redactor,
     SecretScrub,
+    VerifyReport,
     install_schema,
     keygen,
     load_or_create_pii_key,
     load_signer,
-    load_verifier,
     open_engine,
+    witness_notes,
 )
+from executor.audit_keys import VerifierKey, find_verifier, judge
 from executor.clock import Clock, SystemClock
 from executor.config import Settings
 from executor.errors import ConfirmationMismatch, Expired, InvalidState, RequestError, SelfApproval
@@ -45,6 +47,7 @@ from executor.redaction import Redaction
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
 from executor.usage import BudgetUsage
+from executor.witness import Witnesses
 from policies import Policy
 
 __all__ = ["Steward"]
@@ -64,6 +67,8 @@ class _TooLate(Exception):
 
 class Steward:
     """Everything a Steward process does with requests."""
+
+    witnesses: Witnesses | None = None  # set with the checkpointer when a witness is configured
 
     def __init__(
         self,
@@ -99,15 +104,18 @@ class Steward:
 
     @property
     def checkpointer(self) -> Checkpointer:
-        """Signs checkpoints with the key in ``key_dir`` (created on first use)."""
+        """Signs checkpoints with the key in ``key_dir`` (created on first use); witnesses get each one."""
         if self._checkpointer is None:
             key = self.settings.key_dir / "audit.key"
             signer = load_signer(key) if key.exists() else keygen(self.settings.key_dir)
+            if self.settings.witness_dir is not None or self.settings.witness_url is not None:
+                self.witnesses = Witnesses(self.settings.witness_dir, self.settings.witness_url)
             self._checkpointer = Checkpointer(
                 self.audit,
                 signer,
                 out_dir=self.settings.checkpoint_dir,
                 policy=CheckpointPolicy(every_entries=1000, every_seconds=60),
+                on_signed=self.witnesses,
             )
         return self._checkpointer
 
@@ -115,11 +123,23 @@ class Steward:
         """Sign a checkpoint of the log as it is now (written to the table and checkpoint_dir)."""
         return self.checkpointer.checkpoint()
 
-    def verify_audit(self) -> Any:
-        """Verify the live log: chain, tree, signed checkpoints and evidence files."""
-        pub = self.settings.key_dir / "audit.pub"
-        verifier = load_verifier(pub) if pub.exists() else None
-        return self.audit.verify(self.evidence, verifier=verifier)
+    def verifier_key(self) -> VerifierKey:
+        """The key that verifies checkpoints: STEWARD_VERIFIER_KEY, else keys/audit.pub."""
+        return find_verifier(self.settings)
+
+    def verify_audit(self, key: VerifierKey | None = None) -> VerifyReport:
+        """Verify the live log: chain, tree, signed checkpoints (with ``key``, default ``verifier_key()``),
+        evidence files, and every checkpoint in the witness folder when one is configured.
+
+        Fails closed: signed checkpoints that no key could check make the report not ok.
+        """
+        key = key or self.verifier_key()
+        trusted: list[str | tuple[str, str]] = []
+        folder = self.settings.witness_dir
+        if folder is not None and folder.is_dir() and any(folder.glob("*.checkpoint")):
+            trusted += witness_notes(folder)
+        report = self.audit.verify(self.evidence, verifier=key.verifier, trusted=trusted)
+        return judge(report, key)
 
     def _after_terminal(self, rec: RequestRecord) -> None:
         """A request reached a terminal state: sign a checkpoint covering it."""
@@ -482,5 +502,7 @@ class Steward:
         return self.store.release(parse_scope(check_text(scope, "the scope")), operator, reason)
 
     def close(self) -> None:
+        if self.witnesses is not None:
+            self.witnesses.close()
         self.audit.close()
         self.engine.dispose()
