@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
-from executor.api import routes_actions, routes_audit, routes_console, routes_ops
+from executor.api import routes_actions, routes_audit, routes_console, routes_evidence, routes_ops
 from executor.api.auth import ApiConfig, ApiState
 from executor.api.errors import install_error_handlers
 from executor.api.limits import BodyLimit, RateLimiter, StorableUrl
@@ -67,6 +67,7 @@ def create_app(steward: Any, *, config: ApiConfig | None = None, keys: KeyStore 
     app.state.steward_api = state
     install_error_handlers(app)
     app.include_router(routes_actions.router)
+    app.include_router(routes_evidence.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_console.router)
