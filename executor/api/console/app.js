@@ -160,7 +160,7 @@ async function verifyNow() {
     const lines = [report.ok ? "VERIFIED" : "NOT VERIFIED", report.summary, keyLine, ...(report.problems || [])];
     $("verify-out").textContent = lines.join("\n");
     $("verify-out").dataset.ok = report.ok ? "true" : "false";
-    say(report.ok ? `The log verifies (${keyLine}).` : `The log does NOT verify: ${report.problems[0] || report.summary}`,
+    say(report.ok ? "The log verifies." : `The log does NOT verify: ${report.problems[0] || report.summary}`,
         !report.ok);
   } catch (error) {
     $("verify-out").textContent = "";
