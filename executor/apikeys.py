@@ -19,7 +19,7 @@ from sqlalchemy import Column, Engine, Float, MetaData, String, Table, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from executor.errors import IdempotencyConflict, NotFound, RequestError
-from executor.identity import check_operator, same_identity
+from executor.identity import check_operator
 
 __all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "hash_token", "install", "keys_table"]
 
@@ -92,12 +92,6 @@ class KeyStore:
         if not _NAME.match(name):
             raise RequestError("a key name is 1-100 characters: letters, digits, . _ @ -")
         check_operator(name, "key name")
-        taken = [k.name for k in self.list() if same_identity(k.name, name)]
-        if taken:
-            raise IdempotencyConflict(
-                f"a key named {taken[0]!r} already exists and {name!r} would be the same identity "
-                "(names are compared case-insensitively, without trailing dots)"
-            )
         token = _PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(name=name, role=role, created_at=time.time())  # type: ignore[arg-type]
         try:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -142,10 +142,10 @@ class TestWitnessFolder:
 class _Witness(BaseHTTPRequestHandler):
     """Answers 503 to the first POST, then 200; records every body."""
 
-    bodies: list[bytes] = []
+    bodies: ClassVar[list[bytes]] = []
     lock = threading.Lock()
 
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         with self.lock:
             self.bodies.append(body)

@@ -1,4 +1,4 @@
-"""Issue 17 item 8: NaN, Infinity, 1e400, lone surrogates and NUL are 4xx with nothing stored (SQLite and PostgreSQL)."""
+"""Issue 17 item 8: NaN, Infinity, 1e400, lone surrogates and NUL are 4xx, nothing stored (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,21 @@ from executor.store.tables import kill_switches, requests
 from tests.api.conftest import Api, make_keys
 
 CREDIT = '"action": "issue_credit", "params": {"account_id": "ACC-000001", "amount_cents": %s, "reason": %s}'
+OK = "{" + CREDIT % ("100", '"goodwill"')
 # Raw JSON bodies: Python's json accepts NaN, Infinity, 1e400 (as inf) and "\ud800" escapes.
 SUBMITS = {
     "NaN amount": "{" + CREDIT % ("NaN", '"goodwill"') + "}",
     "Infinity amount": "{" + CREDIT % ("Infinity", '"goodwill"') + "}",
     "1e400 amount": "{" + CREDIT % ("1e400", '"goodwill"') + "}",
-    "-Infinity in metadata": "{" + CREDIT % ("100", '"goodwill"') + ', "context": {"metadata": {"x": -Infinity}}}',
-    "1e400 deep in metadata": "{" + CREDIT % ("100", '"goodwill"') + ', "context": {"metadata": {"a": [{"b": 1e400}]}}}',
-    "NaN confidence": "{" + CREDIT % ("100", '"goodwill"') + ', "context": {"agent_confidence": NaN}}',
+    "-Infinity in metadata": OK + ', "context": {"metadata": {"x": -Infinity}}}',
+    "1e400 deep in metadata": OK + ', "context": {"metadata": {"a": [{"b": 1e400}]}}}',
+    "NaN confidence": OK + ', "context": {"agent_confidence": NaN}}',
     "lone surrogate in a param": "{" + CREDIT % ("100", '"good\\ud800will"') + "}",
-    "lone surrogate in a metadata key": "{" + CREDIT % ("100", '"goodwill"') + ', "context": {"metadata": {"\\udc00": 1}}}',
+    "lone surrogate in a metadata key": OK + ', "context": {"metadata": {"\\udc00": 1}}}',
     "lone surrogate in the action": '{"action": "issue_\\udfffcredit", "params": {}}',
-    "NUL in the idempotency key": "{" + CREDIT % ("100", '"goodwill"') + ', "idempotency_key": "k\\u0000"}',
+    "NUL in the idempotency key": OK + ', "idempotency_key": "k\\u0000"}',
     "NUL in a param": "{" + CREDIT % ("100", '"good\\u0000will"') + "}",
-    "NUL in the conversation id": "{" + CREDIT % ("100", '"goodwill"') + ', "context": {"conversation_id": "c\\u0000"}}',
+    "NUL in the conversation id": OK + ', "context": {"conversation_id": "c\\u0000"}}',
 }
 
 

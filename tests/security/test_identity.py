@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from executor.apikeys import KeyStore
 from executor.cli import app
-from executor.errors import IdempotencyConflict, InvalidInput, SelfApproval
+from executor.errors import InvalidInput, SelfApproval
 from executor.identity import canonical_identity, check_operator
 from executor.models import RequestContext, SubmitRequest
 
@@ -104,14 +104,27 @@ class TestSelfApproval:
 
 
 class TestKeysAndCli:
-    def test_key_names_that_fold_together_are_refused(self, make_steward: Callable[..., Any],
-                                                      tmp_path: Path) -> None:
-        """An API key whose name is another's in other case or with a trailing dot is refused."""
-        keys = KeyStore(make_steward(f"sqlite:///{tmp_path / 'k.db'}").engine)
-        keys.create("dana", "agent")
-        for twin in ("Dana", "dana.", "DANA.."):
-            with pytest.raises(IdempotencyConflict):
-                keys.create(twin, "operator")
+    def test_api_keys_whose_names_fold_together_cannot_approve(self, make_steward: Callable[..., Any],
+                                                               tmp_path: Path) -> None:
+        """Over the API, an operator key named like the agent key (case, trailing dot) is refused as approver."""
+        from fastapi.testclient import TestClient
+
+        from executor.api import ApiConfig, create_app
+
+        steward = make_steward(f"sqlite:///{tmp_path / 'k.db'}")
+        keys = KeyStore(steward.engine)
+        _, agent = keys.create("dana", "agent")
+        _, twin = keys.create("Dana.", "operator")
+        _, other = keys.create("olga", "operator")
+        with TestClient(create_app(steward, config=ApiConfig(rate_per_s=0))) as client:
+            r = client.post("/v1/actions", headers={"Authorization": f"Bearer {agent}"}, json={
+                "action": "issue_credit", "params": {"account_id": "ACC-000006", "amount_cents": 20_000,
+                                                     "reason": "refund"}, "context": {"agent_confidence": 0.9}})
+            rid = r.json()["id"]
+            r = client.post(f"/v1/actions/{rid}/approve", headers={"Authorization": f"Bearer {twin}"}, json={})
+            assert r.status_code == 403 and r.json()["error"]["code"] == "self_approval", r.text
+            r = client.post(f"/v1/actions/{rid}/approve", headers={"Authorization": f"Bearer {other}"}, json={})
+            assert r.status_code == 200 and r.json()["state"] == "queued", r.text
 
     def test_local_cli_warns_and_refuses_the_spoof(self, make_steward: Callable[..., Any], tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
