@@ -144,9 +144,9 @@ def open_steward(
 
 
 def warn_unauthenticated(verb: str) -> None:
-    """One line on stderr: a local identity is whatever the caller typed."""
+    """One line on stderr after a local act: its identity is whatever the caller typed."""
     typer.echo(
-        f"warning: {verb} without --server: the identity is not authenticated (any name can be typed); "
+        f"warning: {verb} without --server: the identity was not authenticated (any name can be typed); "
         "use --server URL --token OPERATOR_KEY to act as an authenticated operator",
         err=True,
     )

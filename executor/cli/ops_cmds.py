@@ -142,8 +142,8 @@ def register(app: typer.Typer) -> None:
         if client is not None:
             view = remote_call(lambda: client.kill(scope, reason))
         else:
-            warn_unauthenticated("kill")
             view = open_steward(db, catalog, home=home).kill(scope, operator or "", reason).public()
+            warn_unauthenticated("kill")  # after the act, so a refusal stays one error line
         if as_json:
             emit_json(view)
         else:
@@ -169,8 +169,9 @@ def register(app: typer.Typer) -> None:
         else:
             if not operator:
                 fail("--operator is required")
-            warn_unauthenticated("release")
             released = open_steward(db, home=home).release(scope, operator, reason)
+            if released:
+                warn_unauthenticated("release")
         if as_json:
             emit_json({"scope": scope, "released": released})
         elif released:

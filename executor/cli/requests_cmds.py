@@ -100,8 +100,8 @@ def _decide(
         return
     if not operator:
         fail("--operator is required (with --server the key's name is the operator)")
-    warn_unauthenticated(verb)
     _show(getattr(open_steward(db, home=home), verb)(request_id, operator, text), as_json)
+    warn_unauthenticated(verb)  # after the act, so a refusal stays one error line
 
 
 _BAD_END = ("rejected", "failed", "aborted", "unverified", "denied", "expired")
