@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from action_classes.checks import check_action, check_target
 from action_classes.errors import CatalogError, CatalogProblem
 from action_classes.models import Action, Catalog, Target, valid_name
-from action_classes.yamllines import Lines, compose_with_lines, line_of
+from action_classes.yamllines import END_KEY, Lines, compose_with_lines, end_marker_problem, line_of
 
 __all__ = ["catalog_files", "check_catalog", "load_catalog"]
 
@@ -103,8 +103,27 @@ def _validate_entries(
     return out
 
 
-def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[CatalogProblem]]:
+def _pin_problem(path: Path, version: str, pin: str | None) -> CatalogProblem | None:
+    """A catalog whose version is not the pinned one must not load at all."""
+    if pin is None:
+        return None
+    wanted = pin.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", wanted):
+        return CatalogProblem(str(path), 0, f"the pinned catalog version {pin[:80]!r} is not a sha256 (64 hex digits)")
+    if wanted != version:
+        return CatalogProblem(
+            str(path), 0,
+            f"catalog version {version} is not the pinned {wanted}: refusing to load a catalog that changed "
+            "or was cut short",
+        )
+    return None
+
+
+def _load(
+    path: Path, env: Mapping[str, str], pin: str | None = None, require_end_marker: bool = False
+) -> tuple[Catalog | None, list[CatalogProblem]]:
     problems: list[CatalogProblem] = []
+    marked = 0
     targets: dict[str, Target] = {}
     actions: dict[str, Action] = {}
     origins: dict[tuple[str, str], tuple[str, int]] = {}
@@ -113,16 +132,24 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[Cata
     files = catalog_files(path)
     if not files:
         return None, [CatalogProblem(str(path), 0, "no *.yaml files in catalog directory")]
-    for file_path in files:
-        file = str(file_path)
-        raw_bytes = file_path.read_bytes()
+    contents = [(file_path, file_path.read_bytes()) for file_path in files]
+    for file_path, raw_bytes in contents:
         digest.update(file_path.name.encode() + b"\0" + raw_bytes + b"\0")
+    pinned = _pin_problem(path, digest.hexdigest(), pin)
+    if pinned is not None:
+        return None, [pinned]
+    for file_path, raw_bytes in contents:
+        file = str(file_path)
         data, lines = _compose(raw_bytes.decode("utf-8", errors="replace"), file, problems)
         if data is None:
             continue
         if not isinstance(data, dict):
             problems.append(CatalogProblem(file, 1, "a catalog file is a mapping with 'targets' and/or 'actions'"))
             continue
+        marked += END_KEY in data
+        marker = end_marker_problem(data, lines, required=require_end_marker)
+        if marker is not None:
+            problems.append(CatalogProblem(file, *marker))
         for key in data:
             if key not in ("targets", "actions"):
                 problems.append(CatalogProblem(file, line_of(lines, (key,)), f"unknown top-level key {key!r}"))
@@ -153,27 +180,40 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[Cata
         problems.append(CatalogProblem(str(path), 0, "the catalog defines no actions"))
     if problems:
         return None, problems
-    catalog = Catalog(targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files])
+    catalog = Catalog(
+        targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files],
+        end_marker=marked == len(files),
+    )
     return catalog, []
 
 
-def load_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> Catalog:
+def load_catalog(
+    path: Path | str, env: Mapping[str, str] | None = None, *, pin: str | None = None,
+    require_end_marker: bool = False,
+) -> Catalog:
     """Load and validate a catalog; raise CatalogError with every problem.
 
     ``${VAR}`` and ``${VAR:-default}`` in a target's ``base_url`` and
     ``allowed_origins`` are filled from ``env`` (default: the process
     environment), so one catalog serves any host and port.
+
+    ``pin`` (a sha256) refuses any catalog whose version differs, before
+    anything is parsed; ``require_end_marker`` refuses a file that does not
+    finish with ``end: true``. Both guard against a file cut short.
     """
-    catalog, problems = _load(Path(path), os.environ if env is None else env)
+    catalog, problems = _load(Path(path), os.environ if env is None else env, pin, require_end_marker)
     if catalog is None:
         raise CatalogError(problems)
     return catalog
 
 
-def check_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> list[CatalogProblem]:
+def check_catalog(
+    path: Path | str, env: Mapping[str, str] | None = None, *, pin: str | None = None,
+    require_end_marker: bool = False,
+) -> list[CatalogProblem]:
     """Every problem in a catalog (empty when it loads)."""
     try:
-        _, problems = _load(Path(path), os.environ if env is None else env)
+        _, problems = _load(Path(path), os.environ if env is None else env, pin, require_end_marker)
     except CatalogError as exc:
         return exc.problems
     return problems

@@ -147,6 +147,7 @@ class Catalog(StrictModel):
     actions: dict[str, Action]
     version: str = Field(description="sha256 over the catalog files' names and contents.")
     files: list[str] = Field(default_factory=list)
+    end_marker: bool = Field(False, description="Every file finished with `end: true` (none was cut short).")
 
     def action(self, name: str) -> Action:
         """The action called ``name``; UnknownActionError when there is none."""

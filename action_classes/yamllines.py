@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Lines", "compose_with_lines", "line_of"]
+__all__ = ["END_KEY", "Lines", "compose_with_lines", "end_marker_problem", "line_of"]
 
 Lines = dict[tuple[Any, ...], int]
 
@@ -74,3 +74,29 @@ def line_of(lines: Lines, path: tuple[Any, ...], *, skip_unknown: bool = True) -
         elif not skip_unknown:
             break
     return best
+
+
+END_KEY = "end"
+
+
+def end_marker_problem(data: dict[Any, Any], lines: Lines, *, required: bool) -> tuple[int, str] | None:
+    """Check and remove a file's end marker: ``end: true`` as its last top-level key.
+
+    A file cut short loses its tail, so a marker that must come last proves the
+    file was read to its end. A marker anywhere else, or with another value, is
+    always a problem; a missing one only when ``required``. Returns (line,
+    message) or None, and pops ``end`` from ``data`` so models never see it.
+    """
+    if END_KEY not in data:
+        if required:
+            return lines.get((), 1), ("no end marker: the file must finish with `end: true` (required by "
+                                      "STEWARD_REQUIRE_END_MARKER); a file without it may have been cut short")
+        return None
+    line = lines.get((END_KEY,), lines.get((), 1))
+    value = data.pop(END_KEY)
+    keys = list(data)
+    if value is not True:
+        return line, f"the end marker must be exactly `end: true`, not end: {value!r}"
+    if keys and lines.get((keys[-1],), 0) > line:
+        return line, "the end marker `end: true` must be the file's last top-level key"
+    return None

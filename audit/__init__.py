@@ -83,6 +83,7 @@ if TYPE_CHECKING:
         load_pii_key,
     )
     from audit.schema import install_schema
+    from audit.witness import witness_notes, write_witness_file
 
 _SOURCES: dict[str, tuple[str, ...]] = {
     "audit.canonical": ("canonical_json",),
@@ -120,6 +121,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "load_pii_key",
     ),
     "audit.schema": ("install_schema",),
+    "audit.witness": ("witness_notes", "write_witness_file"),
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
@@ -186,7 +188,9 @@ __all__ = [
     "verify_consistency",
     "verify_export",
     "verify_inclusion",
+    "witness_notes",
     "write_checkpoint_file",
+    "write_witness_file",
 ]
 
 

@@ -8,6 +8,10 @@ what an operator ships off-host (rsync, object storage with retention, a
 witness): whoever later rewrites the database cannot make it match a
 checkpoint held elsewhere.
 
+``on_signed`` hands each checkpoint to witnesses as it is signed (see
+``audit.witness``), so the tail since the previous one is provable off-host
+within seconds rather than at the next file sync.
+
 ``Checkpointer`` signs when ``CheckpointPolicy`` says so (every N entries,
 every T seconds) or on demand (``checkpoint()``, e.g. after an action reaches a
 terminal state). Before signing it re-verifies every entry added since the
@@ -22,6 +26,7 @@ import binascii
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -144,6 +149,7 @@ class Checkpointer:
         out_dir: Path | None = None,
         origin: str = DEFAULT_ORIGIN,
         clock: Clock | None = None,
+        on_signed: Callable[[Checkpoint], None] | None = None,
     ) -> None:
         if not origin or any(c.isspace() for c in origin):
             raise CheckpointError(f"invalid origin {origin!r}")
@@ -157,6 +163,8 @@ class Checkpointer:
         self._lock = threading.Lock()
         self._last_size: int | None = None
         self._last_time = self._clock.now()
+        # Delivers each checkpoint to witnesses; it must not raise (see executor.witness).
+        self.on_signed = on_signed
 
     def maybe_checkpoint(self) -> Checkpoint | None:
         """Sign if the policy says it is time; cheap otherwise (one indexed query)."""
@@ -190,6 +198,8 @@ class Checkpointer:
                                 f"checkpoint {cp.size} is stored but could not be written to "
                                 f"{self.out_dir}: {exc}"
                             ) from exc
+                    if self.on_signed is not None:
+                        self.on_signed(cp)
                     return cp
             raise CheckpointError("another process kept signing checkpoints; try again")
 

@@ -280,13 +280,14 @@ class AuditLog:
         evidence: EvidenceStore | None = None,
         *,
         verifier: Verifier | None = None,
-        trusted: Sequence[str] = (),
+        trusted: Sequence[str | tuple[str, str]] = (),
         workers: int | None = None,
     ) -> VerifyReport:
         """Check the whole log: chain, tree, checkpoints (signatures with ``verifier``), evidence.
 
-        ``trusted`` holds signed checkpoint notes kept elsewhere (off-host); each
-        must be a prefix of this log. ``workers``: see ``audit.verify.verify_live``.
+        ``trusted`` holds signed checkpoint notes kept elsewhere (off-host, a
+        witness), each a note or a ``(label, note)`` pair; each must be a
+        prefix of this log. ``workers``: see ``audit.verify.verify_live``.
         """
         from audit.verify import verify_live
 

@@ -153,12 +153,14 @@ def verify_live(
     *,
     evidence: EvidenceStore | None = None,
     verifier: Verifier | None = None,
-    trusted: Sequence[str] = (),
+    trusted: Sequence[str | tuple[str, str]] = (),
     workers: int | None = None,
     chunk_level: int = CHUNK_LEVEL,
 ) -> VerifyReport:
     """Verify the log stored in ``engine`` (see the module docstring).
 
+    ``trusted`` holds notes kept elsewhere (off-host, a witness), each a note
+    or a ``(label, note)`` pair; each must be a prefix of this log.
     ``workers``: None checks big logs (>= 400,000 entries) on every core this
     process may use (when there are at least two) and small ones in-process; 1
     never uses other processes; N > 1 always does.
@@ -182,7 +184,10 @@ def verify_live(
             notes: list[tuple[str, str, tuple[int, str, str] | None]] = [
                 (f"checkpoint {r[0]}", r[3], (int(r[0]), r[1], r[2])) for r in rows
             ]
-            notes += [(f"trusted checkpoint {i + 1}", t, None) for i, t in enumerate(trusted)]
+            notes += [
+                (t[0], t[1], None) if isinstance(t, tuple) else (f"trusted checkpoint {i + 1}", t, None)
+                for i, t in enumerate(trusted)
+            ]
             claims, failures = check_notes(notes, verifier)
             top_seq, top_node = read("SELECT MAX(seq) FROM audit_entries")[0][0], read(_TOP_NODE)[0][0]
             size = 0 if top_seq is None else int(top_seq) + 1

@@ -19,6 +19,7 @@ from sqlalchemy import Column, Engine, Float, MetaData, String, Table, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from executor.errors import IdempotencyConflict, NotFound, RequestError
+from executor.identity import check_operator
 
 __all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "hash_token", "keys_table"]
 
@@ -84,6 +85,7 @@ class KeyStore:
             raise RequestError(f"unknown role {role!r} (use {', '.join(ROLES)})")
         if not _NAME.match(name):
             raise RequestError("a key name is 1-100 characters: letters, digits, . _ @ -")
+        check_operator(name, "key name")
         token = _PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(name=name, role=role, created_at=time.time())  # type: ignore[arg-type]
         try:

@@ -3,6 +3,18 @@
 Everything a process needs to find (database, evidence, checkpoints, keys,
 catalog, policy) hangs off one ``Settings`` value so the CLI, the worker, the
 API and the demo agree on paths without passing a dozen arguments around.
+
+Integrity and audit-witness settings (each also a flag where settings are
+built: serve, worker, demo):
+
+- ``STEWARD_POLICY_SHA256`` / ``STEWARD_CATALOG_SHA256``: the only policy or
+  catalog version a process may load;
+- ``STEWARD_REQUIRE_END_MARKER=1``: every policy and catalog file must finish
+  with ``end: true``;
+- ``STEWARD_VERIFIER_KEY``: the audit verifier key (a file or a key string)
+  used by ``audit verify`` and ``GET /v1/audit/verify`` (default keys/audit.pub);
+- ``STEWARD_WITNESS_DIR`` / ``STEWARD_WITNESS_URL``: where every signed
+  checkpoint is also delivered as it is signed.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ __all__ = [
     "DEFAULT_POLICY_PATH",
     "Settings",
     "default_db_url",
+    "env_flag",
     "normalize_db_url",
 ]
 
@@ -38,6 +51,21 @@ def normalize_db_url(url: str) -> str:
     return url
 
 
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_flag(name: str) -> bool:
+    """True when the variable is set to 1, true, yes or on."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_path(name: str) -> Path | None:
+    value = _env(name)
+    return Path(value).expanduser() if value else None
+
+
 def default_db_url() -> str:
     """``STEWARD_DB`` when set, else ``./steward.db``."""
     return normalize_db_url(os.environ.get("STEWARD_DB") or "steward.db")
@@ -50,12 +78,20 @@ class Settings:
     db_url: str = field(default_factory=default_db_url)
     home: Path = field(default_factory=lambda: Path(os.environ.get("STEWARD_HOME") or ".steward").resolve())
     catalog_dir: Path = DEFAULT_CATALOG_DIR
-    policy_path: Path = DEFAULT_POLICY_PATH
+    # None: no policy at all, each action runs at its catalog class (`--policy none`).
+    policy_path: Path | None = DEFAULT_POLICY_PATH
     pii_fields: frozenset[str] = field(
         default_factory=lambda: frozenset(
             f.strip() for f in os.environ.get("STEWARD_PII_FIELDS", "email,new_email,phone").split(",") if f.strip()
         )
     )
+
+    policy_sha256: str | None = field(default_factory=lambda: _env("STEWARD_POLICY_SHA256"))
+    catalog_sha256: str | None = field(default_factory=lambda: _env("STEWARD_CATALOG_SHA256"))
+    require_end_marker: bool = field(default_factory=lambda: env_flag("STEWARD_REQUIRE_END_MARKER"))
+    verifier_key: str | None = field(default_factory=lambda: _env("STEWARD_VERIFIER_KEY"))
+    witness_dir: Path | None = field(default_factory=lambda: _env_path("STEWARD_WITNESS_DIR"))
+    witness_url: str | None = field(default_factory=lambda: _env("STEWARD_WITNESS_URL"))
 
     @property
     def evidence_dir(self) -> Path:

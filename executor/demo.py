@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from action_classes import load_catalog
 from audit import export, verify_export
 from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings, normalize_db_url
 from executor.fixture_env import billing_env
+from executor.integrity import load_catalog_for
 from executor.models import Confirmation, RequestContext, SubmitRequest
 from executor.service import Steward
 from executor.states import RequestState
@@ -211,8 +211,15 @@ async def _main(steward: Steward, server: Any, say: _Printer, admin_token: str) 
         await driver.close()
 
 
-def run_demo(*, db: str | None = None, home: Path | None = None, out: Callable[[str], None] = print) -> DemoResult:
-    """Run the whole demo; returns the outcome table (the CLI prints it)."""
+def run_demo(
+    *, db: str | None = None, home: Path | None = None, out: Callable[[str], None] = print,
+    options: dict[str, Any] | None = None,
+) -> DemoResult:
+    """Run the whole demo; returns the outcome table (the CLI prints it).
+
+    ``options`` are extra Settings fields (policy and catalog pins, the end
+    marker rule, a witness folder).
+    """
     from executor.logs import configure_logging
     from fixtures.billing_console import FixtureServer
 
@@ -231,8 +238,9 @@ def run_demo(*, db: str | None = None, home: Path | None = None, out: Callable[[
         billing_env(server.base_url, "steward-bot", password),
     ):
         say(f"billing console (fixture) at {server.base_url}")
-        settings = Settings(db_url=db_url, home=home, catalog_dir=DEFAULT_CATALOG_DIR, policy_path=DEFAULT_POLICY_PATH)
-        catalog = load_catalog(settings.catalog_dir)
+        settings = Settings(db_url=db_url, home=home, catalog_dir=DEFAULT_CATALOG_DIR, policy_path=DEFAULT_POLICY_PATH,
+                            **(options or {}))
+        catalog = load_catalog_for(settings)
         steward = Steward(settings, catalog=catalog, loaded_by="demo")
         try:
             rows = asyncio.run(_main(steward, server, say, admin_token))

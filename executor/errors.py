@@ -7,6 +7,12 @@ Hierarchy::
     │   ├── NotFound                   no such request (404)
     │   ├── IdempotencyConflict        same key, other parameters (409)
     │   ├── InvalidState               the request is not in a state that allows this (409)
+    │   ├── Expired                    the confirmation or approval came after the request's
+    │   │                              time ran out; the request is now expired (409)
+    │   ├── InvalidInput               text or numbers that cannot be stored (NUL, lone
+    │   │                              surrogates, NaN/Infinity) or a name that may not act (422)
+    │   ├── UnknownScope               a kill switch scope names an action or target the
+    │   │                              catalog lacks (422)
     │   ├── ConfirmationMismatch       confirmation does not bind these parameters (422)
     │   ├── SelfApproval               the approver is the requester (403)
     │   └── Forbidden                  the caller may not do this (403)
@@ -34,10 +40,12 @@ __all__ = [
     "ConfirmationMismatch",
     "ExecutionError",
     "ExpectationFailed",
+    "Expired",
     "FailClosed",
     "Forbidden",
     "Halted",
     "IdempotencyConflict",
+    "InvalidInput",
     "InvalidState",
     "LocatorError",
     "LoginFailed",
@@ -50,6 +58,7 @@ __all__ = [
     "StewardError",
     "TimedOut",
     "TransientFault",
+    "UnknownScope",
 ]
 
 
@@ -82,6 +91,24 @@ class IdempotencyConflict(RequestError):
 
 class InvalidState(RequestError):
     code, status = "invalid_state", 409
+
+
+class Expired(RequestError):
+    """Too late: the request expired (it is now ``expired``); submit a new one."""
+
+    code, status = "expired", 409
+
+
+class InvalidInput(RequestError):
+    """Input that cannot be stored or a name that may not act; nothing was stored."""
+
+    code, status = "invalid_request", 422
+
+
+class UnknownScope(RequestError):
+    """A kill switch scope naming no action or target of the catalog (a typo would halt nothing)."""
+
+    code, status = "unknown_scope", 422
 
 
 class ConfirmationMismatch(RequestError):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from executor.inputs import json_problem
 
 __all__ = ["Confirmation", "RequestContext", "SubmitRequest"]
 
@@ -18,6 +20,15 @@ _MAX_META_BYTES = 8192
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """NUL, lone surrogates and non-finite numbers anywhere in the input are a 422, never stored."""
+        why = json_problem(data)
+        if why:
+            raise ValueError(why)
+        return data
 
 
 class RequestContext(_Strict):

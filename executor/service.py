@@ -7,13 +7,14 @@ the same rules (approver != requester, confirmations bound to parameters).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy import Engine
 
-from action_classes import Action, ActionClass, Catalog, load_catalog
+from action_classes import Action, ActionClass, Catalog
 from audit import (
     AuditLog,
     Checkpoint,
@@ -23,25 +24,31 @@ from audit import (
     HmacFields,
     Redactor,
     SecretScrub,
+    VerifyReport,
     keygen,
     load_or_create_pii_key,
     load_signer,
-    load_verifier,
     open_engine,
+    witness_notes,
 )
+from executor.audit_keys import VerifierKey, find_verifier, judge
 from executor.clock import Clock, SystemClock
 from executor.config import Settings
-from executor.errors import ConfirmationMismatch, InvalidState, RequestError, SelfApproval
+from executor.errors import ConfirmationMismatch, Expired, InvalidState, RequestError, SelfApproval
 from executor.handoff import handoff_packet
+from executor.identity import check_operator, same_identity
+from executor.inputs import check_text
 from executor.intake import Submission, default_gates, new_request_id, params_hash
-from executor.killswitch import parse_scope
+from executor.integrity import load_catalog_for, load_policy_for
+from executor.killswitch import check_known_scope, parse_scope
 from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
 from executor.store.migrate import ensure_schema
 from executor.usage import BudgetUsage
-from policies import Policy, load_policy
+from executor.witness import Witnesses
+from policies import Policy
 
 __all__ = ["Steward"]
 
@@ -51,15 +58,17 @@ S = RequestState
 
 
 def _same_identity(a: str, b: str) -> bool:
-    def norm(x: str) -> str:
-        x = x.strip().lower()
-        return x.split(":", 1)[1] if ":" in x and x.split(":", 1)[0] in ("agent", "operator", "cli") else x
+    return same_identity(a, b)
 
-    return norm(a) == norm(b)
+
+class _TooLate(Exception):
+    """Raised inside a locked transition: the request's confirmation or approval time ran out."""
 
 
 class Steward:
     """Everything a Steward process does with requests."""
+
+    witnesses: Witnesses | None = None  # set with the checkpointer when a witness is configured
 
     def __init__(
         self,
@@ -73,6 +82,9 @@ class Steward:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        # Catalog and policy first: a refused file (pin, end marker, load error) touches no database.
+        self.catalog = catalog or load_catalog_for(settings)
+        self.policy = policy or load_policy_for(settings, self.catalog)
         self.engine = engine or open_engine(settings.db_url)
         try:
             ensure_schema(self.engine)  # a brand-new database is initialised; anything else must be current
@@ -81,14 +93,12 @@ class Steward:
                 self.engine.dispose()
             raise
         self.pii_key = load_or_create_pii_key(settings.key_dir / "pii.key")
-        self.catalog = catalog or load_catalog(settings.catalog_dir)
         pii_fields = set(settings.pii_fields) | {
             n for a in self.catalog.actions.values() for n in a.sensitive_params()[1]
         }
         # Defence in depth: the executor redacts what it records; the log scrubs and HMACs again.
         self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
         self.store = Store(self.engine, self.audit, self.clock)
-        self.policy = policy or load_policy(settings.policy_path, catalog=self.catalog)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
         self.usage = BudgetUsage(self.store, self.catalog)
         self._checkpointer: Checkpointer | None = None
@@ -99,15 +109,18 @@ class Steward:
 
     @property
     def checkpointer(self) -> Checkpointer:
-        """Signs checkpoints with the key in ``key_dir`` (created on first use)."""
+        """Signs checkpoints with the key in ``key_dir`` (created on first use); witnesses get each one."""
         if self._checkpointer is None:
             key = self.settings.key_dir / "audit.key"
             signer = load_signer(key) if key.exists() else keygen(self.settings.key_dir)
+            if self.settings.witness_dir is not None or self.settings.witness_url is not None:
+                self.witnesses = Witnesses(self.settings.witness_dir, self.settings.witness_url)
             self._checkpointer = Checkpointer(
                 self.audit,
                 signer,
                 out_dir=self.settings.checkpoint_dir,
                 policy=CheckpointPolicy(every_entries=1000, every_seconds=60),
+                on_signed=self.witnesses,
             )
         return self._checkpointer
 
@@ -115,11 +128,23 @@ class Steward:
         """Sign a checkpoint of the log as it is now (written to the table and checkpoint_dir)."""
         return self.checkpointer.checkpoint()
 
-    def verify_audit(self) -> Any:
-        """Verify the live log: chain, tree, signed checkpoints and evidence files."""
-        pub = self.settings.key_dir / "audit.pub"
-        verifier = load_verifier(pub) if pub.exists() else None
-        return self.audit.verify(self.evidence, verifier=verifier)
+    def verifier_key(self) -> VerifierKey:
+        """The key that verifies checkpoints: STEWARD_VERIFIER_KEY, else keys/audit.pub."""
+        return find_verifier(self.settings)
+
+    def verify_audit(self, key: VerifierKey | None = None) -> VerifyReport:
+        """Verify the live log: chain, tree, signed checkpoints (with ``key``, default ``verifier_key()``),
+        evidence files, and every checkpoint in the witness folder when one is configured.
+
+        Fails closed: signed checkpoints that no key could check make the report not ok.
+        """
+        key = key or self.verifier_key()
+        trusted: list[str | tuple[str, str]] = []
+        folder = self.settings.witness_dir
+        if folder is not None and folder.is_dir() and any(folder.glob("*.checkpoint")):
+            trusted += witness_notes(folder)
+        report = self.audit.verify(self.evidence, verifier=key.verifier, trusted=trusted)
+        return judge(report, key)
 
     def _after_terminal(self, rec: RequestRecord) -> None:
         """A request reached a terminal state: sign a checkpoint covering it."""
@@ -199,6 +224,7 @@ class Steward:
         requester = requester.strip()
         if not requester or len(requester) > 200:
             raise RequestError("requester must be 1 to 200 characters")
+        requester = check_operator(requester, "requester")
         phash = params_hash(body.params)
         if body.idempotency_key:
             existing = self._idempotent(requester, body, phash)
@@ -335,27 +361,50 @@ class Steward:
 
     # -- people's decisions -----------------------------------------------------------
 
+    def _expire_late(self, request_id: str, waiting: RequestState, what: str) -> Expired:
+        """Expire a request whose time ran out before ``what`` arrived; the error to raise."""
+        with contextlib.suppress(InvalidState):  # the sweep or another caller expired it meanwhile
+            self.store.transition(
+                request_id, S.EXPIRED, actor="system:expiry", expect={waiting},
+                reason=f"no {what} in time (it arrived after the request expired)",
+            )
+        return Expired(
+            f"request {request_id} expired before the {what} arrived; it is now expired (submit a new request)",
+            details={"state": S.EXPIRED.value},
+        )
+
+    def _check_not_expired(self, rec: RequestRecord) -> None:
+        # The sweep may not have run (--no-workers, a stopped worker): the deadline holds at decision time.
+        if rec.expires_at is not None and rec.expires_at <= self.clock.now():
+            raise _TooLate()
+
     def confirm(self, request_id: str, confirmation: Confirmation, actor: str) -> RequestRecord:
-        """Attach the customer's confirmation; it must bind the request's parameters."""
+        """Attach the customer's confirmation; it must bind the request's parameters and arrive in time."""
+        check_text(actor, "actor")
         conf = self._confirmation_record(confirmation)
 
         def check(rec: RequestRecord) -> None:
+            if rec.state == S.AWAITING_CONFIRMATION:
+                self._check_not_expired(rec)
             if rec.params_hash != confirmation.params_hash:
                 raise ConfirmationMismatch(
                     "the confirmation was given for other parameters (params_hash differs)",
                     details={"expected": rec.params_hash, "got": confirmation.params_hash},
                 )
 
-        return self.store.transition(
-            request_id,
-            S.QUEUED,
-            actor=actor,
-            reason="customer confirmed",
-            expect={S.AWAITING_CONFIRMATION},
-            updates={"confirmation": conf, "expires_at": None},
-            events=[("confirmation.attached", conf)],
-            check=check,
-        )
+        try:
+            return self.store.transition(
+                request_id,
+                S.QUEUED,
+                actor=actor,
+                reason="customer confirmed",
+                expect={S.AWAITING_CONFIRMATION},
+                updates={"confirmation": conf, "expires_at": None},
+                events=[("confirmation.attached", conf)],
+                check=check,
+            )
+        except _TooLate:
+            raise self._expire_late(request_id, S.AWAITING_CONFIRMATION, "confirmation") from None
 
     def approve(self, request_id: str, operator: str, note: str = "") -> RequestRecord:
         """An operator approves; never the requester."""
@@ -370,11 +419,14 @@ class Steward:
     def _decide(self, request_id: str, operator: str, note: str, *, approve: bool) -> RequestRecord:
         from executor.clock import iso
 
-        operator = operator.strip()
-        if not operator:
+        if not operator.strip():
             raise RequestError("an operator name is required")
+        operator = check_operator(operator)
+        check_text(note, "the note" if approve else "the reason")
 
         def check(rec: RequestRecord) -> None:
+            if rec.state == S.AWAITING_APPROVAL:
+                self._check_not_expired(rec)
             if _same_identity(rec.requester, operator):
                 raise SelfApproval(f"{operator} submitted request {request_id} and cannot decide on it")
 
@@ -389,20 +441,24 @@ class Steward:
             {"operator": operator, "note": note[:2000], "requester": None},
         )
         target = S.QUEUED if approve else S.DENIED
-        rec = self.store.transition(
-            request_id,
-            target,
-            actor=f"operator:{operator}",
-            reason=f"{'approved' if approve else 'denied'} by {operator}" + (f": {note[:200]}" if note else ""),
-            expect={S.AWAITING_APPROVAL},
-            updates={"approval": approval, "expires_at": None},
-            events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})],
-            check=check,
-        )
-        return rec
+        try:
+            return self.store.transition(
+                request_id,
+                target,
+                actor=f"operator:{operator}",
+                reason=f"{'approved' if approve else 'denied'} by {operator}" + (f": {note[:200]}" if note else ""),
+                expect={S.AWAITING_APPROVAL},
+                updates={"approval": approval, "expires_at": None},
+                events=[(event[0], {**event[1], "requester": self.store.get(request_id).requester})],
+                check=check,
+            )
+        except _TooLate:
+            raise self._expire_late(request_id, S.AWAITING_APPROVAL, "approval") from None
 
     def cancel(self, request_id: str, actor: str, reason: str = "") -> RequestRecord:
         """Cancel before execution only."""
+        check_text(actor, "actor")
+        check_text(reason, "the reason")
         try:
             return self.store.transition(
                 request_id,
@@ -435,17 +491,23 @@ class Steward:
     # -- kill switch --------------------------------------------------------------------
 
     def kill(self, scope: str, operator: str, reason: str) -> KillSwitch:
-        """Engage a halt: immediate, durable, audited."""
+        """Engage a halt: immediate, durable, audited; a scope naming no known action or target is refused."""
         if not operator.strip() or not reason.strip():
             raise RequestError("engaging the kill switch needs an operator and a reason")
-        return self.store.engage(parse_scope(scope), operator.strip(), reason.strip())
+        operator, reason = check_operator(operator), check_text(reason, "the reason").strip()
+        scope = parse_scope(check_text(scope, "the scope"))
+        check_known_scope(scope, self.catalog)
+        return self.store.engage(scope, operator, reason)
 
     def release(self, scope: str, operator: str, reason: str) -> bool:
-        """Release a halt explicitly; False if it was not engaged."""
+        """Release a halt explicitly; False if it was not engaged (any engaged scope, known or not)."""
         if not operator.strip() or not reason.strip():
             raise RequestError("releasing the kill switch needs an operator and a reason")
-        return self.store.release(parse_scope(scope), operator.strip(), reason.strip())
+        operator, reason = check_operator(operator), check_text(reason, "the reason").strip()
+        return self.store.release(parse_scope(check_text(scope, "the scope")), operator, reason)
 
     def close(self) -> None:
+        if self.witnesses is not None:
+            self.witnesses.close()
         self.audit.close()
         self.engine.dispose()

@@ -22,7 +22,7 @@ from policies.errors import (
     PolicyProblem,
 )
 from policies.gate import GateState, GateStep
-from policies.loader import load_policy
+from policies.loader import load_policy, no_policy
 from policies.models import Limit, PolicyFile, Rule
 
 __all__ = [
@@ -46,5 +46,6 @@ __all__ = [
     "RuleHit",
     "load_cases",
     "load_policy",
+    "no_policy",
     "run_cases",
 ]

@@ -22,7 +22,7 @@ catalog like real intake does; a case with invalid parameters fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +103,16 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class CaseReport:
-    """Every case's result, in file order."""
+    """Every case's result, in file order.
+
+    ``missing`` maps each rule or limit id the cases name (in ``expect.rules``,
+    ``expect.exceeded`` or ``request.usage``) that the policy lacks to the
+    cases naming it: a policy cut short loads with fewer rules, and the cases
+    that still pass must not hide that.
+    """
 
     results: list[CaseResult]
+    missing: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def passed(self) -> int:
@@ -117,7 +124,15 @@ class CaseReport:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and not self.missing
+
+    def missing_text(self) -> str:
+        """One line naming what the cases expect and the policy lacks ('' when nothing)."""
+        if not self.missing:
+            return ""
+        names = ", ".join(f"{id_} ({len(cases)} case(s))" for id_, cases in sorted(self.missing.items()))
+        return (f"the cases name rules or limits the policy does not have: {names}; "
+                "is the policy file complete?")
 
 
 def load_cases(path: Path | str) -> list[tuple[Case, int]]:
@@ -182,10 +197,28 @@ def _check(case: Case, policy: Policy, catalog: Catalog) -> tuple[bool, str, Dec
     return True, decision.explanation, decision
 
 
+def _missing_ids(cases: list[tuple[Case, int]], policy: Policy) -> dict[str, list[str]]:
+    rule_ids = {r.id for r in policy.rules}
+    limit_ids = {x.id for x in policy.limits}
+    missing: dict[str, list[str]] = {}
+    for case, _ in cases:
+        named = [(i, rule_ids) for i in case.expect.rules or []]
+        named += [(i, limit_ids) for i in [*(case.expect.exceeded or []), *(case.request.usage or {})]]
+        for id_, known in named:
+            if id_ not in known and case.name not in missing.get(id_, []):
+                missing.setdefault(id_, []).append(case.name)
+    return missing
+
+
 def run_cases(path: Path | str, policy: Policy, catalog: Catalog) -> CaseReport:
-    """Run every case of ``path`` against ``policy``; CaseFileError when the file is bad."""
+    """Run every case of ``path`` against ``policy``; CaseFileError when the file is bad.
+
+    The report is not ok when a case names a rule or limit id the policy lacks,
+    even if every case passed.
+    """
     results = []
-    for case, line in load_cases(path):
+    cases = load_cases(path)
+    for case, line in cases:
         passed, message, decision = _check(case, policy, catalog)
         results.append(CaseResult(case.name, str(path), line, passed, message, decision))
-    return CaseReport(results)
+    return CaseReport(results, _missing_ids(cases, policy))

@@ -26,6 +26,7 @@ class Policy:
         limits: Sequence[Limit] = (),
         version: str = "",
         files: Sequence[str] = (),
+        end_marker: bool = False,
     ) -> None:
         seen: set[str] = set()
         for item in (*rules, *limits):
@@ -36,6 +37,7 @@ class Policy:
         self.limits: tuple[Limit, ...] = tuple(limits)
         self.version = version
         self.files: tuple[str, ...] = tuple(files)
+        self.end_marker = end_marker  # every file finished with `end: true`
         self._rules_by_action: dict[tuple[str, str], tuple[Rule, ...]] = {}
         self._limits_by_action: dict[str, tuple[Limit, ...]] = {}
         steps = default_pipeline(self.rules_for, self.limits_for)

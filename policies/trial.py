@@ -20,7 +20,7 @@ from action_classes import Action, Catalog, ParamSpec
 from policies.expressions import Expression, bind, first_sentence
 from policies.models import Limit, Rule
 
-__all__ = ["Finding", "check_against_catalog", "sample_params"]
+__all__ = ["Finding", "check_against_catalog", "sample_params", "unknown_actions"]
 
 # (message, location inside the rule or limit, e.g. ("when",) or ("action", 1))
 Finding = tuple[str, tuple[Any, ...]]
@@ -101,15 +101,21 @@ def _trial(expr: Expression, action: Action, want: str) -> Finding | None:
     return None
 
 
+def unknown_actions(item: Rule | Limit, catalog: Catalog) -> list[tuple[str, tuple[Any, ...]]]:
+    """The action names ``item`` lists that ``catalog`` lacks, with where each is written."""
+    if item.action_names is None:
+        return []
+    listed = [item.action] if isinstance(item.action, str) else item.action
+    return [
+        (name, ("action",) if isinstance(item.action, str) else ("action", i))
+        for i, name in enumerate(listed)
+        if name not in catalog.actions
+    ]
+
+
 def _selected(item: Rule | Limit, catalog: Catalog) -> tuple[list[Action], list[Finding]]:
+    """The catalog actions ``item`` selects; unknown names are reported by ``unknown_actions``."""
     findings: list[Finding] = []
-    names = item.action_names
-    if names is not None:
-        listed = [item.action] if isinstance(item.action, str) else item.action
-        for i, name in enumerate(listed):
-            if name not in catalog.actions:
-                sub = ("action",) if isinstance(item.action, str) else ("action", i)
-                findings.append((f"unknown action {name!r} (not in the catalog)", sub))
     actions = [a for n, a in sorted(catalog.actions.items()) if item.names_action(n)]
     if isinstance(item, Rule) and item.category is not None:
         categories = {a.category for a in catalog.actions.values()}
@@ -118,7 +124,7 @@ def _selected(item: Rule | Limit, catalog: Catalog) -> tuple[list[Action], list[
             message = f"unknown category {item.category!r} (catalog has {known})"
             findings.append((message, ("category",)))
         actions = [a for a in actions if a.category == item.category]
-    if not actions and not findings:
+    if not actions and not findings and not unknown_actions(item, catalog):
         findings.append(("selects no action of the catalog", ()))
     return actions, findings
 

@@ -10,10 +10,10 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
-from executor.api import routes_actions, routes_audit, routes_console, routes_ops
+from executor.api import routes_actions, routes_audit, routes_console, routes_evidence, routes_ops
 from executor.api.auth import ApiConfig, ApiState
 from executor.api.errors import install_error_handlers
-from executor.api.limits import BodyLimit, RateLimiter
+from executor.api.limits import BodyLimit, RateLimiter, StorableUrl
 from executor.apikeys import KeyStore
 
 __all__ = ["create_app"]
@@ -67,8 +67,10 @@ def create_app(steward: Any, *, config: ApiConfig | None = None, keys: KeyStore 
     app.state.steward_api = state
     install_error_handlers(app)
     app.include_router(routes_actions.router)
+    app.include_router(routes_evidence.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_console.router)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(StorableUrl)
     return app

@@ -1,4 +1,8 @@
-"""Limits that protect the back-office: a body cap (ASGI middleware) and per-key rate limits.
+"""Limits that protect the back-office: a body cap and a URL guard (ASGI middleware), and per-key rate limits.
+
+The URL guard refuses a NUL character anywhere in the decoded path or query
+string with 422: PostgreSQL cannot hold one, so a lookup by such an id or
+filter used to end in a 500.
 
 The body cap counts the bytes actually received, not only Content-Length, so a
 chunked upload cannot slip past it. The rate limiter is a token bucket per key
@@ -17,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from executor.api.errors import error_body
 
-__all__ = ["BodyLimit", "RateLimiter"]
+__all__ = ["BodyLimit", "RateLimiter", "StorableUrl"]
 
 
 class BodyLimit:
@@ -71,6 +75,32 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class StorableUrl:
+    """Refuse a NUL character in the decoded path or query string with 422 before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            body = json.dumps(error_body("invalid_request", "the URL contains a NUL character", None)).encode()
+            await send({"type": "http.response.start", "status": 422,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    from urllib.parse import parse_qsl
+
+    if "\x00" in scope.get("path", ""):
+        return True
+    query = scope.get("query_string", b"").decode("latin-1")
+    return any("\x00" in part for pair in parse_qsl(query, keep_blank_values=True) for part in pair)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

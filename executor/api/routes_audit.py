@@ -30,10 +30,16 @@ def events(request: Request, caller: Auditor,
 
 @router.get("/verify", summary="Verify the whole log")
 def verify(request: Request, caller: Auditor) -> dict[str, Any]:
-    """Chain, Merkle tree, checkpoints and evidence; names the first bad seq."""
+    """Chain, Merkle tree, checkpoint signatures and evidence; names the first bad seq and the verifier key.
+
+    The key is ``STEWARD_VERIFIER_KEY`` or the server's ``keys/audit.pub``
+    (``verifier`` says which). Without a usable key, a log with signed
+    checkpoints is reported not ok: its signatures were not checked.
+    """
     steward = state_of(request).steward
-    report = steward.audit.verify(steward.evidence)
-    return {**report.model_dump(mode="json"), "summary": report.summary()}
+    key = steward.verifier_key()
+    report = steward.verify_audit(key)
+    return {**report.model_dump(mode="json"), "summary": report.summary(), "verifier": key.public()}
 
 
 @router.get("/proof/{seq}", summary="Inclusion proof of one entry")

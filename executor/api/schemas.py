@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from executor.inputs import json_problem
 
 __all__ = ["ApproveBody", "CancelBody", "KillBody", "RejectBody"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """NUL, lone surrogates and non-finite numbers anywhere in the input are a 422, never stored."""
+        why = json_problem(data)
+        if why:
+            raise ValueError(why)
+        return data
 
 
 class ApproveBody(_Strict):

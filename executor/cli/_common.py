@@ -14,10 +14,14 @@ from executor.config import default_db_url, normalize_db_url
 
 __all__ = [
     "CatalogOption",
+    "CatalogPinOption",
     "DbOption",
+    "EndMarkerOption",
     "HomeOption",
     "JsonOption",
     "PolicyOption",
+    "PolicyPinOption",
+    "WitnessOption",
     "emit_json",
     "fail",
     "friendly_errors",
@@ -25,6 +29,7 @@ __all__ = [
     "parse_pairs",
     "resolve_db",
     "settings_from",
+    "warn_unauthenticated",
 ]
 
 DbOption = Annotated[
@@ -70,7 +75,25 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 CatalogOption = Annotated[str | None, typer.Option("--catalog", help="Catalog directory (default: the shipped one).")]
 PolicyOption = Annotated[
-    str | None, typer.Option("--policy", help="Policy YAML file (default: policies/default.yaml).")
+    str | None,
+    typer.Option("--policy", help="Policy YAML file (default: policies/default.yaml); 'none': catalog classes only."),
+]
+PolicyPinOption = Annotated[
+    str | None,
+    typer.Option("--policy-sha256", help="Refuse any policy of another version (default: $STEWARD_POLICY_SHA256)."),
+]
+CatalogPinOption = Annotated[
+    str | None,
+    typer.Option("--catalog-sha256", help="Refuse any catalog of another version (default: $STEWARD_CATALOG_SHA256)."),
+]
+EndMarkerOption = Annotated[
+    bool,
+    typer.Option("--require-end-marker",
+                 help="Refuse policy and catalog files not ending with `end: true` ($STEWARD_REQUIRE_END_MARKER=1)."),
+]
+WitnessOption = Annotated[
+    str | None,
+    typer.Option("--witness", help="Also write each signed checkpoint to this folder ($STEWARD_WITNESS_DIR)."),
 ]
 HomeOption = Annotated[
     str | None,
@@ -79,30 +102,54 @@ HomeOption = Annotated[
 
 
 def settings_from(
-    db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None
+    db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None,
+    *, policy_sha256: str | None = None, catalog_sha256: str | None = None, require_end_marker: bool = False,
+    witness: str | None = None,
 ) -> Any:
-    """Settings for a command from its common options."""
+    """Settings for a command from its common options (a flag left unset keeps the environment's value)."""
     from pathlib import Path
 
     from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings
+    from executor.integrity import policy_path_option
 
     kwargs: dict[str, Any] = {
         "db_url": resolve_db(db),
         "catalog_dir": Path(catalog) if catalog else DEFAULT_CATALOG_DIR,
-        "policy_path": Path(policy) if policy else DEFAULT_POLICY_PATH,
+        "policy_path": policy_path_option(policy, DEFAULT_POLICY_PATH),
     }
     if home:
         kwargs["home"] = Path(home).resolve()
+    if policy_sha256:
+        kwargs["policy_sha256"] = policy_sha256
+    if catalog_sha256:
+        kwargs["catalog_sha256"] = catalog_sha256
+    if require_end_marker:
+        kwargs["require_end_marker"] = True
+    if witness:
+        kwargs["witness_dir"] = Path(witness).expanduser()
     return Settings(**kwargs)
 
 
 def open_steward(
-    db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None, *, by: str = "cli"
+    db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None, *, by: str = "cli",
+    **integrity: Any,
 ) -> Any:
-    """A Steward service for a command (the import is deferred to keep --help fast)."""
+    """A Steward service for a command (the import is deferred to keep --help fast).
+
+    ``integrity`` takes settings_from's keyword options (pins, end marker, witness).
+    """
     from executor.service import Steward
 
-    return Steward(settings_from(db, catalog, policy, home), loaded_by=by)
+    return Steward(settings_from(db, catalog, policy, home, **integrity), loaded_by=by)
+
+
+def warn_unauthenticated(verb: str) -> None:
+    """One line on stderr after a local act: its identity is whatever the caller typed."""
+    typer.echo(
+        f"warning: {verb} without --server: the identity was not authenticated (any name can be typed); "
+        "use --server URL --token OPERATOR_KEY to act as an authenticated operator",
+        err=True,
+    )
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:

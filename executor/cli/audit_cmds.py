@@ -41,6 +41,7 @@ from audit import (
     verify_consistency,
     verify_export,
     verify_inclusion,
+    witness_notes,
 )
 from audit.bench import run_bench, summarize
 from audit.clock import format_ts
@@ -48,6 +49,7 @@ from audit.errors import one_line
 from audit.models import VerifyReport
 from audit.note import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
 from audit.timeline import action_timeline, affected_actions, format_affected, format_timeline
+from executor.audit_keys import VerifierKey, find_verifier, judge
 from executor.cli._common import DbOption, JsonOption, emit_json, fail, friendly_errors, resolve_db
 from executor.config import Settings
 
@@ -87,21 +89,27 @@ def _log(db: str | None) -> Iterator[AuditLog]:
 def _verifier(key: str | None, settings: Settings) -> Verifier | None:
     if key:
         return load_verifier(key)
-    default = settings.key_dir / PUBLIC_KEY_FILE
-    return load_verifier(default) if default.is_file() else None
+    found = find_verifier(settings)
+    if found.error and found.source != "none":
+        fail(found.error)
+    return found.verifier
 
 
-def _finish(report: VerifyReport, as_json: bool) -> None:
+def _finish(report: VerifyReport, as_json: bool, key: VerifierKey | None = None) -> None:
     if as_json:
-        emit_json(report.model_dump())
+        emit_json({**report.model_dump(), **({"verifier": key.public()} if key else {})})
         if not report.ok:
             raise typer.Exit(1)
         return
     if report.ok:
         typer.echo(report.summary())
+        if key is not None:
+            typer.echo(key.describe())
         return
     for problem in report.problems:
         typer.echo(f"  {problem}")
+    if key is not None:
+        typer.echo(f"  ({key.describe()})")
     fail(report.summary())
 
 
@@ -113,26 +121,42 @@ def verify(
         Path | None, typer.Option("--export", help="Verify an export directory offline instead.")
     ] = None,
     key: Annotated[
-        str | None, typer.Option("--key", help="Verifier key string or file (default: keys/audit.pub).")
+        str | None,
+        typer.Option("--key", help="Verifier key string or file ($STEWARD_VERIFIER_KEY, else keys/audit.pub)."),
     ] = None,
     trusted_checkpoint: Annotated[
         Path | None, typer.Option("--trusted-checkpoint", help="A checkpoint kept off-host: must be a prefix.")
     ] = None,
+    witness: Annotated[
+        Path | None,
+        typer.Option("--witness", help="A witness folder: the log must contain every checkpoint in it as a prefix."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the whole log; exit 1 naming the first bad seq or checkpoint."""
+    """Check the whole log; exit 1 naming the first bad seq or checkpoint.
+
+    Checkpoint signatures are checked with the verifier key; a log with signed
+    checkpoints and no usable key fails (the signatures could not be checked).
+    """
     settings = Settings()
-    trusted = [trusted_checkpoint.read_text(encoding="utf-8")] if trusted_checkpoint else []
+    trusted: list[str | tuple[str, str]] = []
+    if trusted_checkpoint:
+        trusted.append(trusted_checkpoint.read_text(encoding="utf-8"))
+    if witness is not None:
+        trusted += witness_notes(witness)
     if export_dir is not None:
         if not key:
             fail("offline verification needs the verifier key: --key KEY_OR_FILE")
-        _finish(verify_export(export_dir, key, trusted[0] if trusted else None), as_json)
+        if witness is not None:
+            fail("--witness checks the live log; for an export use --trusted-checkpoint FILE")
+        note = trusted[0] if trusted and isinstance(trusted[0], str) else None
+        _finish(verify_export(export_dir, key, note), as_json)
         return
-    verifier = _verifier(key, settings)
+    found = find_verifier(settings, key)
     evidence = FileEvidenceStore(settings.evidence_dir) if settings.evidence_dir.is_dir() else None
     with _log(db) as log:
-        report = log.verify(evidence, verifier=verifier, trusted=trusted)
-    _finish(report, as_json)
+        report = log.verify(evidence, verifier=found.verifier, trusted=trusted)
+    _finish(judge(report, found), as_json, found)
 
 
 @app.command()

@@ -11,14 +11,19 @@ import typer
 
 from executor.cli._common import (
     CatalogOption,
+    CatalogPinOption,
     DbOption,
+    EndMarkerOption,
     HomeOption,
     JsonOption,
     PolicyOption,
+    PolicyPinOption,
+    WitnessOption,
     emit_json,
     fail,
     friendly_errors,
     open_steward,
+    warn_unauthenticated,
 )
 from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
 
@@ -34,25 +39,36 @@ def catalog_check(
     directory: Annotated[
         str | None, typer.Argument(help="Catalog directory or file (default: the shipped one).")
     ] = None,
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", help="Refuse a catalog of any other version ($STEWARD_CATALOG_SHA256).")
+    ] = None,
+    require_end_marker: EndMarkerOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List every problem in a catalog with file and line; exit 1 if any."""
+    """List every problem in a catalog with file and line, or print its version (sha256), counts and files."""
     from action_classes import check_catalog, load_catalog
-    from executor.config import DEFAULT_CATALOG_DIR
+    from executor.config import DEFAULT_CATALOG_DIR, Settings
 
+    env = Settings()
     path = directory or str(DEFAULT_CATALOG_DIR)
-    problems = check_catalog(path)
+    pin, marker = sha256 or env.catalog_sha256, require_end_marker or env.require_end_marker
+    problems = check_catalog(path, pin=pin, require_end_marker=marker)
+    catalog = None if problems else load_catalog(path, pin=pin, require_end_marker=marker)
     if as_json:
-        emit_json({"ok": not problems, "problems": [p.__dict__ for p in problems]})
-    elif problems:
+        summary = {} if catalog is None else {
+            "version": catalog.version, "files": catalog.files, "end_marker": catalog.end_marker,
+            "target_count": len(catalog.targets), "action_count": len(catalog.actions),
+            "targets": sorted(catalog.targets), "actions": sorted(catalog.actions)}
+        emit_json({"ok": not problems, "problems": [p.__dict__ for p in problems], **summary})
+    elif catalog is None:
         for p in problems:
             typer.echo(str(p))
         typer.echo(f"{len(problems)} problem(s)", err=True)
     else:
-        catalog = load_catalog(path)
-        typer.echo(
-            f"ok: {len(catalog.targets)} target(s), {len(catalog.actions)} action(s), version {catalog.version[:12]}"
-        )
+        typer.echo(f"ok: {len(catalog.targets)} target(s), {len(catalog.actions)} action(s), version {catalog.version}")
+        ends = "every file ends with `end: true`" if catalog.end_marker else "no end marker (`end: true`)"
+        typer.echo(f"files: {', '.join(catalog.files)}; {ends}")
+        typer.echo(f"pin it with: STEWARD_CATALOG_SHA256={catalog.version}")
     if problems:
         raise typer.Exit(1)
 
@@ -136,6 +152,7 @@ def register(app: typer.Typer) -> None:
         reason: Annotated[str | None, typer.Option(help="Why.")] = None,
         list_: Annotated[bool, typer.Option("--list", help="List engaged halts instead.")] = False,
         db: DbOption = None,
+        catalog: CatalogOption = None,
         home: HomeOption = None,
         server: ServerOption = None,
         token: TokenOption = None,
@@ -147,7 +164,7 @@ def register(app: typer.Typer) -> None:
             if client is not None:
                 switches = remote_call(client.kill_switches).get("kill_switches", [])
             else:
-                switches = [s.public() for s in open_steward(db, home=home).store.kill_switches()]
+                switches = [s.public() for s in open_steward(db, catalog, home=home).store.kill_switches()]
             if as_json:
                 emit_json({"kill_switches": switches})
             for s in [] if as_json else switches:
@@ -160,7 +177,8 @@ def register(app: typer.Typer) -> None:
         if client is not None:
             view = remote_call(lambda: client.kill(scope, reason))
         else:
-            view = open_steward(db, home=home).kill(scope, operator or "", reason).public()
+            view = open_steward(db, catalog, home=home).kill(scope, operator or "", reason).public()
+            warn_unauthenticated("kill")  # after the act, so a refusal stays one error line
         if as_json:
             emit_json(view)
         else:
@@ -187,6 +205,8 @@ def register(app: typer.Typer) -> None:
             if not operator:
                 fail("--operator is required")
             released = open_steward(db, home=home).release(scope, operator, reason)
+            if released:
+                warn_unauthenticated("release")
         if as_json:
             emit_json({"scope": scope, "released": released})
         elif released:
@@ -207,6 +227,10 @@ def register(app: typer.Typer) -> None:
         catalog: CatalogOption = None,
         policy: PolicyOption = None,
         home: HomeOption = None,
+        policy_sha256: PolicyPinOption = None,
+        catalog_sha256: CatalogPinOption = None,
+        require_end_marker: EndMarkerOption = False,
+        witness: WitnessOption = None,
     ) -> None:
         """Run a worker: claim queued requests and execute them in the browser."""
         from executor.browser.playwright_driver import PlaywrightDriver
@@ -214,7 +238,9 @@ def register(app: typer.Typer) -> None:
         from executor.worker import Worker
 
         configure_logging()
-        steward = open_steward(db, catalog, policy, home, by="worker")
+        steward = open_steward(db, catalog, policy, home, by="worker", policy_sha256=policy_sha256,
+                               catalog_sha256=catalog_sha256, require_end_marker=require_end_marker,
+                               witness=witness)
 
         async def main() -> int:
             driver = PlaywrightDriver(ws_endpoint=ws_endpoint)

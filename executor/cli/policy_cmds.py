@@ -1,4 +1,10 @@
-"""`steward policy ...`: check a policy and run its test cases."""
+"""`steward policy ...`: check a policy and run its test cases.
+
+Both commands honour the integrity guards of executor.integrity: a pinned
+version (``--sha256`` or ``$STEWARD_POLICY_SHA256``) and the end marker
+(``--require-end-marker`` or ``$STEWARD_REQUIRE_END_MARKER=1``), so an operator
+can check a file exactly as a server will load it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ from typing import Annotated
 import typer
 
 from action_classes import Catalog, CatalogError, load_catalog
-from executor.cli._common import JsonOption, emit_json, fail, friendly_errors
-from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH
-from policies import CaseFileError, Policy, PolicyLoadError, load_policy, run_cases
+from executor.cli._common import EndMarkerOption, JsonOption, emit_json, fail, friendly_errors
+from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings
+from executor.integrity import NO_POLICY
+from policies import CaseFileError, Policy, PolicyLoadError, load_policy, no_policy, run_cases
 
 __all__ = ["app"]
 
@@ -20,7 +27,11 @@ app = typer.Typer(
 
 PolicyOption = Annotated[
     list[Path] | None,
-    typer.Option("--policy", help="Policy YAML file; repeat for several (default: shipped one)."),
+    typer.Option("--policy", help="Policy YAML file; repeat for several (default: shipped one; 'none': no policy)."),
+]
+PinOption = Annotated[
+    str | None,
+    typer.Option("--sha256", help="Refuse a policy of any other version (default: $STEWARD_POLICY_SHA256)."),
 ]
 CatalogOption = Annotated[
     Path, typer.Option("--catalog", help="Catalog directory or file (default: the shipped one).")
@@ -37,14 +48,24 @@ def _print_problems(problems: list[object]) -> None:
         typer.echo(f"error: {problem}", err=True)
 
 
-def _load(policy: list[Path] | None, catalog: Path) -> tuple[Policy, Catalog]:
+def _load(policy: list[Path] | None, catalog: Path, pin: str | None,
+          require_end_marker: bool) -> tuple[Policy, Catalog]:
+    env = Settings()
+    pin = pin or env.policy_sha256
+    marker = require_end_marker or env.require_end_marker
     try:
-        loaded_catalog = load_catalog(catalog)
+        loaded_catalog = load_catalog(catalog, require_end_marker=marker)
     except CatalogError as exc:
         _print_problems(list(exc.problems))
         fail(f"catalog {catalog} does not load")
     try:
-        return load_policy(policy or [DEFAULT_POLICY_PATH], loaded_catalog), loaded_catalog
+        if policy and [str(p).lower() for p in policy] == [NO_POLICY]:
+            loaded = no_policy()
+            if pin and pin.strip().lower() != loaded.version:
+                fail(f"policy version {loaded.version} (no policy) is not the pinned {pin.strip().lower()}")
+            return loaded, loaded_catalog
+        paths = policy or [DEFAULT_POLICY_PATH]
+        return load_policy(paths, loaded_catalog, pin=pin, require_end_marker=marker), loaded_catalog
     except PolicyLoadError as exc:
         _print_problems(list(exc.problems))
         fail(f"policy does not load ({len(exc.problems)} problem(s))")
@@ -56,10 +77,13 @@ def test_cmd(
     file: Annotated[Path, typer.Argument(help="YAML file of cases: request -> expected class.")],
     policy: PolicyOption = None,
     catalog: CatalogOption = DEFAULT_CATALOG_DIR,
+    sha256: PinOption = None,
+    require_end_marker: EndMarkerOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Run policy test cases; exit 1 when any case fails or the file is malformed."""
-    loaded, loaded_catalog = _load(policy, catalog)
+    """Run policy test cases; exit 1 when any case fails, names a rule or limit the policy lacks,
+    or the file is malformed."""
+    loaded, loaded_catalog = _load(policy, catalog, sha256, require_end_marker)
     try:
         report = run_cases(file, loaded, loaded_catalog)
     except CaseFileError as exc:
@@ -70,6 +94,7 @@ def test_cmd(
             "policy_version": loaded.version,
             "passed": report.passed,
             "failed": report.failed,
+            "missing": report.missing,
             "cases": [
                 {"name": r.name, "line": r.line, "passed": r.passed, "message": r.message,
                  "class": r.decision.action_class.value if r.decision else None}
@@ -86,6 +111,8 @@ def test_cmd(
             f"{len(report.results)} cases: {report.passed} passed, {report.failed} failed "
             f"(policy {loaded.version[:12]})"
         )
+    if report.missing:
+        fail(report.missing_text())
     if not report.ok:
         raise typer.Exit(1)
 
@@ -95,13 +122,23 @@ def test_cmd(
 def check_cmd(
     policy: PolicyOption = None,
     catalog: CatalogOption = DEFAULT_CATALOG_DIR,
+    sha256: PinOption = None,
+    require_end_marker: EndMarkerOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Load a policy against the catalog; list every problem and exit 1 if any."""
-    loaded, _ = _load(policy, catalog)
+    """Load a policy against the catalog; print its version (sha256), rule and limit counts and files,
+    or list every problem and exit 1."""
+    loaded, _ = _load(policy, catalog, sha256, require_end_marker)
     if json_out:
-        emit_json({"version": loaded.version, "files": list(loaded.files),
+        emit_json({"version": loaded.version, "files": list(loaded.files), "end_marker": loaded.end_marker,
+                   "rule_count": len(loaded.rules), "limit_count": len(loaded.limits),
                    "rules": [r.id for r in loaded.rules], "limits": [x.id for x in loaded.limits]})
+        return
+    counts = f"{len(loaded.rules)} rules, {len(loaded.limits)} limits"
+    typer.echo(f"ok: {counts}, version {loaded.version}")
+    if not loaded.files:
+        typer.echo("files: none (no policy: each action runs at its catalog class)")
     else:
-        counts = f"{len(loaded.rules)} rules, {len(loaded.limits)} limits"
-        typer.echo(f"ok: {counts}, version {loaded.version}")
+        ends = "every file ends with `end: true`" if loaded.end_marker else "no end marker (`end: true`)"
+        typer.echo(f"files: {', '.join(loaded.files)}; {ends}")
+    typer.echo(f"pin it with: STEWARD_POLICY_SHA256={loaded.version}")

@@ -19,6 +19,7 @@ from executor.cli._common import (
     friendly_errors,
     open_steward,
     parse_pairs,
+    warn_unauthenticated,
 )
 from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
 
@@ -100,6 +101,7 @@ def _decide(
     if not operator:
         fail("--operator is required (with --server the key's name is the operator)")
     _show(getattr(open_steward(db, home=home), verb)(request_id, operator, text), as_json)
+    warn_unauthenticated(verb)  # after the act, so a refusal stays one error line
 
 
 _BAD_END = ("rejected", "failed", "aborted", "unverified", "denied", "expired")

@@ -9,10 +9,14 @@ import typer
 
 from executor.cli._common import (
     CatalogOption,
+    CatalogPinOption,
     DbOption,
+    EndMarkerOption,
     HomeOption,
     JsonOption,
     PolicyOption,
+    PolicyPinOption,
+    WitnessOption,
     emit_json,
     friendly_errors,
     open_steward,
@@ -87,13 +91,17 @@ def register(app: typer.Typer) -> None:
         burst: Annotated[int, typer.Option(min=1, help="Requests a key may send at once.")] = 40,
         max_body: Annotated[int, typer.Option(min=1024, help="Largest request body in bytes.")] = 64 * 1024,
         db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
+        policy_sha256: PolicyPinOption = None, catalog_sha256: CatalogPinOption = None,
+        require_end_marker: EndMarkerOption = False, witness: WitnessOption = None,
     ) -> None:
         """Serve the HTTP API (/openapi.json) and the web console (/console), with a worker unless --no-workers."""
         import uvicorn
 
         from executor.api import ApiConfig, create_app
 
-        steward = open_steward(db, catalog, policy, home, by="serve")
+        steward = open_steward(db, catalog, policy, home, by="serve", policy_sha256=policy_sha256,
+                               catalog_sha256=catalog_sha256, require_end_marker=require_end_marker,
+                               witness=witness)
         config = ApiConfig(max_body_bytes=max_body, rate_per_s=rate_limit, burst=burst)
         app = create_app(steward, config=config, workers=concurrency if workers else 0)
         typer.echo(f"steward API on http://{host}:{port}, console at http://{host}:{port}/console "

@@ -21,7 +21,7 @@ EXPECTED = [
     "hash_value", "install_schema", "keygen", "load_or_create_pii_key", "load_pii_key",
     "load_signer", "load_verifier", "normalize_url", "open_checkpoint", "open_engine",
     "parse_ts", "snapshot_connection", "verify_consistency", "verify_export",
-    "verify_inclusion", "write_checkpoint_file",
+    "verify_inclusion", "witness_notes", "write_checkpoint_file", "write_witness_file",
 ]
 
 

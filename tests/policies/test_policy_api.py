@@ -31,6 +31,7 @@ class TestPublicNames:
             "RuleHit",
             "load_cases",
             "load_policy",
+            "no_policy",
             "run_cases",
         ]
 

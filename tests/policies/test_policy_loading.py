@@ -144,7 +144,8 @@ class TestCatalogChecks:
                 class: forbidden
         """)
         assert problems_of(path, catalog) == [
-            f"{path}:3: rule r.action: unknown action 'refund_everything' (not in the catalog)"
+            f"{path}:3: the policy names actions the catalog lacks: 'refund_everything' (rule r). "
+            "Add them to the catalog, or remove them from those rules and limits"
         ]
 
     def test_unknown_action_passes_without_catalog(self, write: Write) -> None:

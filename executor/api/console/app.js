@@ -153,9 +153,15 @@ async function verifyNow() {
   $("verify-out").textContent = "Verifying…";
   try {
     const report = await api("GET", "/v1/audit/verify");
-    const lines = [report.summary, ...(report.problems || [])];
+    const key = report.verifier || {};
+    const keyLine = key.key_id
+      ? `Verifier key: ${key.name}+${key.key_id} (${key.path || key.source})`
+      : `Verifier key: none, signatures NOT checked (${key.error || "no key configured"})`;
+    const lines = [report.ok ? "VERIFIED" : "NOT VERIFIED", report.summary, keyLine, ...(report.problems || [])];
     $("verify-out").textContent = lines.join("\n");
-    say(report.ok ? "The log verifies." : "The log does NOT verify.", !report.ok);
+    $("verify-out").dataset.ok = report.ok ? "true" : "false";
+    say(report.ok ? "The log verifies." : `The log does NOT verify: ${report.problems[0] || report.summary}`,
+        !report.ok);
   } catch (error) {
     $("verify-out").textContent = "";
     say(error.message, true);
