@@ -2,7 +2,9 @@
 
 Loading is deny-by-default: a file that fails to parse, a model that fails
 validation, or a cross-reference that does not resolve makes the whole catalog
-fail, and ``check_catalog`` returns all such problems at once.
+fail, and ``check_catalog`` returns all such problems at once. Safe-authoring
+warnings (``action_classes.authoring``) never stop a catalog from loading;
+``check_catalog(..., strict=True)`` returns them too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from action_classes.authoring import authoring_warnings
 from action_classes.checks import check_action, check_target
 from action_classes.errors import CatalogError, CatalogProblem
 from action_classes.models import Action, Catalog, Target, valid_name
@@ -103,8 +106,13 @@ def _validate_entries(
     return out
 
 
-def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[CatalogProblem]]:
+_Loaded = tuple[Catalog | None, list[CatalogProblem], list[CatalogProblem]]
+
+
+def _load(path: Path, env: Mapping[str, str]) -> _Loaded:
+    """(catalog or None, errors, warnings)."""
     problems: list[CatalogProblem] = []
+    warnings: list[CatalogProblem] = []
     targets: dict[str, Target] = {}
     actions: dict[str, Action] = {}
     origins: dict[tuple[str, str], tuple[str, int]] = {}
@@ -112,7 +120,7 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[Cata
     digest = hashlib.sha256()
     files = catalog_files(path)
     if not files:
-        return None, [CatalogProblem(str(path), 0, "no *.yaml files in catalog directory")]
+        return None, [CatalogProblem(str(path), 0, "no *.yaml files in catalog directory")], []
     for file_path in files:
         file = str(file_path)
         raw_bytes = file_path.read_bytes()
@@ -149,12 +157,14 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Catalog | None, list[Cata
         file, lines = places[("actions", name)]
         for msg, sub in check_action(action, targets):
             problems.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg))
+        for msg, sub in authoring_warnings(action):
+            warnings.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg, "warning"))
     if not actions and not problems:
         problems.append(CatalogProblem(str(path), 0, "the catalog defines no actions"))
     if problems:
-        return None, problems
+        return None, problems, warnings
     catalog = Catalog(targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files])
-    return catalog, []
+    return catalog, [], warnings
 
 
 def load_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> Catalog:
@@ -164,16 +174,18 @@ def load_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> Cata
     ``allowed_origins`` are filled from ``env`` (default: the process
     environment), so one catalog serves any host and port.
     """
-    catalog, problems = _load(Path(path), os.environ if env is None else env)
+    catalog, problems, _ = _load(Path(path), os.environ if env is None else env)
     if catalog is None:
         raise CatalogError(problems)
     return catalog
 
 
-def check_catalog(path: Path | str, env: Mapping[str, str] | None = None) -> list[CatalogProblem]:
-    """Every problem in a catalog (empty when it loads)."""
+def check_catalog(
+    path: Path | str, env: Mapping[str, str] | None = None, *, strict: bool = False
+) -> list[CatalogProblem]:
+    """Every problem in a catalog (empty when it loads); with ``strict`` also every safe-authoring warning."""
     try:
-        _, problems = _load(Path(path), os.environ if env is None else env)
+        _, problems, warnings = _load(Path(path), os.environ if env is None else env)
     except CatalogError as exc:
         return exc.problems
-    return problems
+    return problems + warnings if strict else problems
