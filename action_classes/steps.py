@@ -171,7 +171,8 @@ class ExpectSpec(StrictModel):
         if isinstance(self.count, int) and self.count < 0:
             raise ValueError("count must be 0 or more")
         if self.count is not None:
-            text_checks = [k for k in ("text", "contains", "matches", "one_of", "number", "value") if getattr(self, k)]
+            checks = ("text", "contains", "matches", "one_of", "number", "value")
+            text_checks = [k for k in checks if getattr(self, k) is not None]
             if text_checks:
                 raise ValueError(f"count counts matches; it cannot be combined with {', '.join(text_checks)}")
         return self

@@ -21,6 +21,7 @@ from executor.errors import ExpectationFailed
 __all__ = ["expect_count", "expect_number", "expect_one_of"]
 
 _POLL_S = 0.1
+_MIN_READ_MS = 1000
 
 
 async def _until(probe: Callable[[int], Awaitable[str | None]], timeout_ms: int) -> str | None:
@@ -28,7 +29,8 @@ async def _until(probe: Callable[[int], Awaitable[str | None]], timeout_ms: int)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_ms / 1000
     while True:
-        left = max(1, int((deadline - loop.time()) * 1000))
+        # The element was found on the first try; a late re-read still gets a fair wait.
+        left = max(_MIN_READ_MS, int((deadline - loop.time()) * 1000))
         complaint = await probe(left)
         if complaint is None or loop.time() >= deadline:
             return complaint
