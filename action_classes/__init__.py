@@ -1,5 +1,6 @@
 """Targets, actions, the class taxonomy, and catalog loading and checking."""
 
+from action_classes.authoring import DESTRUCTIVE_WORDS
 from action_classes.draft import draft_catalog
 from action_classes.errors import (
     ActionClassesError,
@@ -34,6 +35,7 @@ from action_classes.taxonomy import ActionClass, strictest
 from action_classes.templates import render, request_ref
 
 __all__ = [
+    "DESTRUCTIVE_WORDS",
     "DRAFT_GAP",
     "STEP_KINDS",
     "ActSpec",

@@ -340,12 +340,18 @@ class Runner:
         """
         problems: dict[str, str] = {}
         for step in run.action.after_commit:
+            key = step.extract.name if step.extract is not None and step.extract.name else step.describe()
             try:
-                value = await session.run(render_step(step, run.values), timeout_ms=run.action.step_timeout_ms)
-            except (ExecutionError, TemplateError) as exc:
-                message = scrub_text(exc.message if isinstance(exc, ExecutionError) else str(exc), run.secrets)
-                if step.extract is not None and step.extract.name:
-                    problems[step.extract.name] = message
+                rendered = render_step(step, run.values)
+            except TemplateError as exc:  # a value an earlier extract failed to read: unchecked, not refused
+                problems[key] = str(exc)
+                continue
+            try:
+                value = await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
+            except ExecutionError as exc:
+                message = scrub_text(exc.message, run.secrets)
+                if step.extract is not None:
+                    problems[key] = message
                     continue
                 return problems, (step.describe(), message)
             if step.extract is not None and step.extract.name:

@@ -17,7 +17,7 @@ from typing import Any
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
 
-from action_classes.authoring import DESTRUCTIVE_WORDS
+from action_classes import DESTRUCTIVE_WORDS
 
 __all__ = ["OUTLINE_RGB", "describe_element", "outlined_screenshot"]
 

@@ -27,7 +27,7 @@ from executor.errors import (
     TransientFault,
 )
 
-__all__ = ["perform_step", "read_value"]
+__all__ = ["classify", "perform_step", "read_value"]
 
 
 def _first_line(text: str, limit: int = 300) -> str:

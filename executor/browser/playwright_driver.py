@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from action_classes import Locator, Step, Target, TemplateError, render_step
 from executor.browser.confine import BlockedRequest, Confinement
 from executor.browser.inspect import describe_element, outlined_screenshot
 from executor.browser.launch import find_chromium, launch_args
 from executor.browser.locate import build_locator
-from executor.browser.perform import perform_step
+from executor.browser.perform import classify, perform_step
 from executor.errors import ExecutionError, LoginFailed, SessionLost
 
 __all__ = ["PlaywrightDriver", "PlaywrightSession"]
@@ -266,7 +267,10 @@ class PlaywrightSession:
         return await self.page.screenshot(full_page=True, mask=masks, animations="disabled")
 
     async def inspect(self, locator: Locator, *, timeout_ms: int) -> dict[str, Any]:
-        return await describe_element(build_locator(self.page, locator), timeout_ms)
+        try:
+            return await describe_element(build_locator(self.page, locator), timeout_ms)
+        except PlaywrightError as exc:
+            raise classify(exc, f"inspect {locator.describe()}", timeout_ms=timeout_ms) from None
 
     async def screenshot_outlined(self, locator: Locator) -> bytes:
         masks = [build_locator(self.page, s.fill.locator) for s in self.mask if s.fill is not None]

@@ -203,6 +203,7 @@ def test_public_names_are_pinned() -> None:
     """The package's public surface changes only on purpose."""
     assert sorted(action_classes.__all__) == sorted(
         [
+            "DESTRUCTIVE_WORDS",
             "DRAFT_GAP",
             "STEP_KINDS",
             "ActSpec",
