@@ -230,7 +230,11 @@ class _Draft:
                 loc["exact"] = True
             commit_line = f"      click: {_flow(loc)}"
         after_lines = [f"      - {self._line(s)}" for s in after if s.kind == "expect"]
-        hints = [f"      #   {self._line(s)}" for s in after if s.kind != "expect"]
+        hints = [  # comments only: a fill here must not become a parameter
+            f"      #   goto: {self._path(s)}" if s.kind == "goto" else f"      #   {s.kind} (line {s.line})"
+            for s in after
+            if s.kind != "expect"
+        ]
         if self.params:
             act.append("    params:                         # review: types, pattern, maxLength, pii")
             act += [f"      {k}: {_flow(v)}" for k, v in self.params.items()]
