@@ -5,8 +5,9 @@ Hierarchy::
     ActionClassesError               base; never retryable (inputs do not fix themselves)
     ├── CatalogError                 a catalog failed to load; carries every CatalogProblem
     ├── UnknownActionError           an action name that the catalog does not define
-    └── ParamsInvalid                request parameters do not satisfy the action's schema
-    TemplateError                    a template string is malformed or references a missing value
+    ├── ParamsInvalid                request parameters do not satisfy the action's schema
+    ├── TemplateError                a template string is malformed or references a missing value
+    └── DraftError                   a recording cannot be turned into a draft action
 
 Every error has ``retryable = False``: retrying a request with the same bad
 catalog, name or parameters cannot succeed.
@@ -20,6 +21,7 @@ __all__ = [
     "ActionClassesError",
     "CatalogError",
     "CatalogProblem",
+    "DraftError",
     "ParamsInvalid",
     "TemplateError",
     "UnknownActionError",
@@ -34,14 +36,20 @@ class ActionClassesError(Exception):
 
 @dataclass(frozen=True)
 class CatalogProblem:
-    """One problem found in a catalog file, with where it is."""
+    """One problem found in a catalog file, with where it is.
+
+    ``severity`` is ``error`` (the catalog does not load) or ``warning`` (a
+    safe-authoring concern: it loads, and ``catalog check --strict`` fails).
+    """
 
     file: str
     line: int
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        level = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {level}{self.message}"
 
 
 class CatalogError(ActionClassesError):
@@ -73,3 +81,7 @@ class ParamsInvalid(ActionClassesError):
 
 class TemplateError(ActionClassesError):
     """A step template is malformed or names a value that does not exist."""
+
+
+class DraftError(ActionClassesError):
+    """A recording is not Playwright codegen Python this translator understands; the message says where."""

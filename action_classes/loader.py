@@ -2,7 +2,9 @@
 
 Loading is deny-by-default: a file that fails to parse, a model that fails
 validation, or a cross-reference that does not resolve makes the whole catalog
-fail, and ``check_catalog`` returns all such problems at once.
+fail, and ``check_catalog`` returns all such problems at once. Safe-authoring
+warnings (``action_classes.authoring``) never stop a catalog from loading;
+``check_catalog(..., strict=True)`` returns them too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from action_classes.authoring import authoring_warnings
 from action_classes.checks import check_action, check_target
 from action_classes.errors import CatalogError, CatalogProblem
 from action_classes.models import Action, Catalog, Target, valid_name
@@ -119,10 +122,13 @@ def _pin_problem(path: Path, version: str, pin: str | None) -> CatalogProblem | 
     return None
 
 
-def _load(
-    path: Path, env: Mapping[str, str], pin: str | None = None, require_end_marker: bool = False
-) -> tuple[Catalog | None, list[CatalogProblem]]:
+_Loaded = tuple[Catalog | None, list[CatalogProblem], list[CatalogProblem]]
+
+
+def _load(path: Path, env: Mapping[str, str], pin: str | None = None, require_end_marker: bool = False) -> _Loaded:
+    """(catalog or None, errors, warnings)."""
     problems: list[CatalogProblem] = []
+    warnings: list[CatalogProblem] = []
     marked = 0
     targets: dict[str, Target] = {}
     actions: dict[str, Action] = {}
@@ -131,13 +137,13 @@ def _load(
     digest = hashlib.sha256()
     files = catalog_files(path)
     if not files:
-        return None, [CatalogProblem(str(path), 0, "no *.yaml files in catalog directory")]
+        return None, [CatalogProblem(str(path), 0, "no *.yaml files in catalog directory")], []
     contents = [(file_path, file_path.read_bytes()) for file_path in files]
     for file_path, raw_bytes in contents:
         digest.update(file_path.name.encode() + b"\0" + raw_bytes + b"\0")
     pinned = _pin_problem(path, digest.hexdigest(), pin)
     if pinned is not None:
-        return None, [pinned]
+        return None, [pinned], []
     for file_path, raw_bytes in contents:
         file = str(file_path)
         data, lines = _compose(raw_bytes.decode("utf-8", errors="replace"), file, problems)
@@ -176,15 +182,17 @@ def _load(
         file, lines = places[("actions", name)]
         for msg, sub in check_action(action, targets):
             problems.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg))
+        for msg, sub in authoring_warnings(action):
+            warnings.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg, "warning"))
     if not actions and not problems:
         problems.append(CatalogProblem(str(path), 0, "the catalog defines no actions"))
     if problems:
-        return None, problems
+        return None, problems, warnings
     catalog = Catalog(
         targets=targets, actions=actions, version=digest.hexdigest(), files=[str(f) for f in files],
         end_marker=marked == len(files),
     )
-    return catalog, []
+    return catalog, [], warnings
 
 
 def load_catalog(
@@ -201,7 +209,7 @@ def load_catalog(
     anything is parsed; ``require_end_marker`` refuses a file that does not
     finish with ``end: true``. Both guard against a file cut short.
     """
-    catalog, problems = _load(Path(path), os.environ if env is None else env, pin, require_end_marker)
+    catalog, problems, _ = _load(Path(path), os.environ if env is None else env, pin, require_end_marker)
     if catalog is None:
         raise CatalogError(problems)
     return catalog
@@ -209,11 +217,11 @@ def load_catalog(
 
 def check_catalog(
     path: Path | str, env: Mapping[str, str] | None = None, *, pin: str | None = None,
-    require_end_marker: bool = False,
+    require_end_marker: bool = False, strict: bool = False,
 ) -> list[CatalogProblem]:
-    """Every problem in a catalog (empty when it loads)."""
+    """Every problem in a catalog (empty when it loads); with ``strict`` also every safe-authoring warning."""
     try:
-        _, problems = _load(Path(path), os.environ if env is None else env, pin, require_end_marker)
+        _, problems, warnings = _load(Path(path), os.environ if env is None else env, pin, require_end_marker)
     except CatalogError as exc:
         return exc.problems
-    return problems
+    return problems + warnings if strict else problems

@@ -4,7 +4,9 @@ A locator names exactly one primary strategy (``role``, ``label``, ``text``,
 ``placeholder``, ``alt``, ``title``, ``test_id``, ``css`` or ``xpath``) and may
 be refined structurally: ``within`` scopes it inside another locator, ``has``
 keeps matches that contain another locator, ``has_text`` filters by text and
-``nth`` picks one match. Template placeholders (``{params.x}``) are allowed
+``nth`` picks one match (``-1`` is the last). Role locators take Playwright's
+ARIA state options (``level``, ``checked``, ``pressed``, ``expanded``,
+``selected``, ``include_hidden``). Template placeholders (``{params.x}``) are allowed
 only in text-matching fields, never in ``css``, ``xpath``, ``test_id`` or
 ``role``: parameter values are data, not selectors.
 """
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["PRIMARY_KEYS", "SELECTOR_KEYS", "TEXT_KEYS", "Locator", "StrictModel"]
+__all__ = ["PRIMARY_KEYS", "ROLE_OPTIONS", "SELECTOR_KEYS", "TEXT_KEYS", "Locator", "StrictModel"]
 
 PRIMARY_KEYS: tuple[str, ...] = (
     "role",
@@ -28,6 +30,8 @@ PRIMARY_KEYS: tuple[str, ...] = (
     "css",
     "xpath",
 )
+# ARIA state options, only with ``role`` (Playwright's get_by_role keywords).
+ROLE_OPTIONS: tuple[str, ...] = ("level", "checked", "pressed", "expanded", "selected", "include_hidden")
 # Keys whose value is matched as text: templates may fill them.
 TEXT_KEYS: tuple[str, ...] = ("name", "label", "text", "placeholder", "alt", "title", "has_text")
 # Keys whose value is selector syntax: never templated.
@@ -57,7 +61,13 @@ class Locator(StrictModel):
     within: Locator | None = Field(None, description="Search only inside this locator's match.")
     has: Locator | None = Field(None, description="Keep matches that contain this locator.")
     has_text: str | None = Field(None, description="Keep matches containing this text.")
-    nth: int | None = Field(None, description="Pick the n-th match (0-based; -1 is the last).")
+    nth: int | None = Field(None, ge=-1, description="Pick the n-th match (0-based; -1 is the last).")
+    level: int | None = Field(None, ge=1, le=9, description="With role: the heading (or list/tree) level.")
+    checked: bool | None = Field(None, description="With role: only checked (true) or unchecked (false) controls.")
+    pressed: bool | None = Field(None, description="With role: only pressed (true) or unpressed toggle buttons.")
+    expanded: bool | None = Field(None, description="With role: only expanded (true) or collapsed (false) controls.")
+    selected: bool | None = Field(None, description="With role: only selected (true) or unselected options/tabs.")
+    include_hidden: bool | None = Field(None, description="With role: also match elements hidden from the ARIA tree.")
 
     # Subclasses (expect) may reinterpret ``text`` as an assertion.
     _primary_keys: ClassVar[tuple[str, ...]] = PRIMARY_KEYS
@@ -72,7 +82,15 @@ class Locator(StrictModel):
             raise ValueError(f"a locator takes one strategy, got {', '.join(chosen)}")
         if self.name is not None and self.role is None:
             raise ValueError("'name' goes with 'role'")
+        if self.role is None:
+            stray = [k for k in ROLE_OPTIONS if getattr(self, k) is not None]
+            if stray:
+                raise ValueError(f"{', '.join(stray)}: only with 'role'")
         return self
+
+    def role_options(self) -> dict[str, Any]:
+        """The ARIA state options that are set (for ``get_by_role``)."""
+        return {k: getattr(self, k) for k in ROLE_OPTIONS if getattr(self, k) is not None}
 
     def primary_keys_set(self) -> list[str]:
         """The primary strategy keys that are set on this locator."""
@@ -92,6 +110,8 @@ class Locator(StrictModel):
         key, value = self.strategy()
         label = f'{value} "{self.name}"' if self.name else value
         text = label if key == "role" else f'{key}="{value}"'
+        for key, option in self.role_options().items():
+            text += f" {key}={str(option).lower() if isinstance(option, bool) else option}"
         if self.has_text:
             text += f' has_text="{self.has_text}"'
         if self.nth is not None:

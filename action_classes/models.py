@@ -11,7 +11,7 @@ from action_classes.errors import UnknownActionError
 from action_classes.locators import StrictModel
 from action_classes.origins import normalize_origin, origin_of
 from action_classes.params import ParamSpec
-from action_classes.steps import ExpectSpec, ExtractSpec, Step
+from action_classes.steps import DRAFT_GAP, ExpectSpec, ExtractSpec, Step
 from action_classes.taxonomy import ActionClass
 
 __all__ = ["Action", "Catalog", "RetrySpec", "SessionCheck", "Target"]
@@ -19,11 +19,29 @@ __all__ = ["Action", "Catalog", "RetrySpec", "SessionCheck", "Target"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
+_AFTER_COMMIT_KINDS = ("expect", "extract", "wait_for")
+
+
 class SessionCheck(StrictModel):
-    """How to tell a stored login session is still valid."""
+    """The older mapping form of a session check: one page and one expect.
+
+    Still accepted in YAML and converted to ``[{goto: ...}, {expect: ...}]``.
+    """
 
     goto: str = Field("/", description="Page to open for the check.")
     expect: ExpectSpec = Field(description="What a logged-in page shows.")
+
+    def steps(self) -> list[Step]:
+        """The same check as a list of steps."""
+        return [Step(goto=self.goto), Step(expect=self.expect)]
+
+
+def _has_gap(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_gap(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_gap(v) for v in value)
+    return bool(value == DRAFT_GAP)
 
 
 class Target(StrictModel):
@@ -39,7 +57,25 @@ class Target(StrictModel):
         default_factory=dict, description="Login values, each 'env:VARIABLE'; never logged."
     )
     login: list[Step] = Field(default_factory=list, description="Steps that sign in.")
-    session_check: SessionCheck | None = None
+    session_check: list[Step] | None = Field(
+        None, description="Steps that pass only while signed in; the first is a goto (it starts on a blank page)."
+    )
+
+    @field_validator("session_check", mode="before")
+    @classmethod
+    def _legacy_session_check(cls, value: Any) -> Any:
+        if isinstance(value, dict) and set(value) <= {"goto", "expect"}:
+            return SessionCheck.model_validate(value).steps()
+        if isinstance(value, SessionCheck):
+            return value.steps()
+        return value
+
+    @field_validator("session_check")
+    @classmethod
+    def _check_starts_with_goto(cls, value: list[Step] | None) -> list[Step] | None:
+        if value is not None and (not value or value[0].goto is None):
+            raise ValueError("session_check must start with a goto (it runs on a blank page)")
+        return value
 
     @field_validator("allowed_origins")
     @classmethod
@@ -94,8 +130,10 @@ class Action(StrictModel):
     preconditions: list[Step] = Field(default_factory=list, description="Stop rules read first.")
     steps: list[Step] = Field(default_factory=list)
     commit: Step | None = Field(None, description="The one step that changes state.")
-    after_commit: dict[str, ExtractSpec] = Field(
-        default_factory=dict, description="Values read right after the commit step."
+    after_commit: list[Step] = Field(
+        default_factory=list,
+        description="Steps right after the commit, on the page it left: expect, extract, wait_for. "
+        "A failed expect means the UI refused the commit unless verification finds the change.",
     )
     verify: list[Step] = Field(default_factory=list, description="Re-read and check the change.")
     extract: dict[str, ExtractSpec] = Field(default_factory=dict, description="Values to report.")
@@ -104,6 +142,32 @@ class Action(StrictModel):
     timeout_s: float = Field(120, ge=1, le=3600, description="Whole-action budget.")
     confirmation_ttl_s: int = Field(900, ge=1, description="How long a confirmation may take.")
     approval_ttl_s: int = Field(86_400, ge=1, description="How long an approval may take.")
+
+    @field_validator("after_commit", mode="before")
+    @classmethod
+    def _legacy_after_commit(cls, value: Any) -> Any:
+        # The older form maps a name to an extract; keep loading it as extract steps.
+        if isinstance(value, dict):
+            out: list[Any] = []
+            for name, spec in value.items():
+                if isinstance(spec, ExtractSpec):
+                    out.append(Step(extract=spec.model_copy(update={"name": name})))
+                elif isinstance(spec, dict):
+                    out.append({"extract": {**spec, "name": name}})
+                else:
+                    out.append({"extract": spec})
+            return out
+        return value
+
+    @field_validator("verify", mode="before")
+    @classmethod
+    def _no_gap(cls, value: Any) -> Any:
+        if _has_gap(value):
+            raise ValueError(
+                "draft gap: fill in verification (a goto to the page that shows the change, and an expect "
+                "that finds this request's record: {request.ref}, an after_commit value or a count)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _shape(self) -> Action:
@@ -121,7 +185,14 @@ class Action(StrictModel):
                 raise ValueError("verify steps need at least one expect")
             if self.commit.kind not in ("click", "press", "select", "check", "uncheck"):
                 raise ValueError("the commit step must be click, press, select, check or uncheck")
+            wrong = [s.kind for s in self.after_commit if s.kind not in _AFTER_COMMIT_KINDS]
+            if wrong:
+                raise ValueError(f"after_commit takes only {', '.join(_AFTER_COMMIT_KINDS)} steps, not {wrong[0]}")
         return self
+
+    def after_commit_names(self) -> list[str]:
+        """Names of the values the after_commit steps extract."""
+        return [s.extract.name for s in self.after_commit if s.extract is not None and s.extract.name]
 
     def sensitive_params(self) -> tuple[set[str], set[str]]:
         """(secret, pii) parameter names."""

@@ -17,9 +17,10 @@ from pydantic import Field, model_validator
 from action_classes.errors import ParamsInvalid
 from action_classes.locators import StrictModel
 
-__all__ = ["MAX_STRING_LENGTH", "ParamSpec", "coerce_text_params", "validate_params"]
+__all__ = ["MAX_EXPLICIT_LENGTH", "MAX_STRING_LENGTH", "ParamSpec", "coerce_text_params", "validate_params"]
 
-MAX_STRING_LENGTH = 4096
+MAX_STRING_LENGTH = 4096  # the cap when a string parameter sets no maxLength
+MAX_EXPLICIT_LENGTH = 65_536  # the most a catalog may allow, for long notes and descriptions
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TEMPLATE_LIKE = re.compile(r"[{}]")
@@ -35,7 +36,12 @@ class ParamSpec(StrictModel):
     format: Literal["email"] | None = None
     enum: list[str | int] | None = None
     minLength: int | None = Field(None, ge=0)
-    maxLength: int | None = Field(None, ge=1, le=MAX_STRING_LENGTH)
+    maxLength: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_EXPLICIT_LENGTH,
+        description=f"At most {MAX_EXPLICIT_LENGTH:,}; {MAX_STRING_LENGTH:,} when unset.",
+    )
     minimum: int | float | None = None
     maximum: int | float | None = None
     secret: bool = Field(False, description="Value is redacted from logs, audit and evidence.")

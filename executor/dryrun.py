@@ -2,8 +2,11 @@
 
 For automation engineers tuning a catalog: nothing is stored, no policy is
 consulted, and the commit step is only located (it must resolve to exactly one
-enabled element), never performed. Read-only actions also report their
-extracted values.
+enabled element), never performed. The report names the element the commit
+resolves to (role, accessible name, tag, text, and any destructive-sounding
+controls of the same form), and the screenshot outlines it. Read-only actions
+also report their extracted values. ``{request.ref}`` renders as the
+reference of the request id ``dry-run``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from action_classes import Catalog, ExpectSpec, Step, render_step, validate_params
+from action_classes import Catalog, ExpectSpec, Step, TemplateError, render_step, request_ref, validate_params
 from executor.browser.driver import BrowserDriver
 from executor.errors import ExecutionError
 
@@ -30,6 +33,7 @@ class DryRunReport:
     ok: bool = True
     error: str | None = None
     screenshot: str | None = None
+    commit: dict[str, Any] | None = None
 
 
 async def dry_run(
@@ -38,7 +42,11 @@ async def dry_run(
     """Run ``action_name`` up to (not including) its commit step."""
     action = catalog.action(action_name)
     target = catalog.target_of(action)
-    values: dict[str, dict[str, Any]] = {"params": validate_params(action.params, params), "extracted": {}}
+    values: dict[str, dict[str, Any]] = {
+        "params": validate_params(action.params, params),
+        "extracted": {},
+        "request": {"id": "dry-run", "ref": request_ref("dry-run")},
+    }
     report = DryRunReport(action.name)
     secret = [s for s in action.preconditions + action.steps if s.is_secret]
     session = await driver.open_session(target, trace=False, mask=secret)
@@ -48,14 +56,20 @@ async def dry_run(
         plan.append(
             ("commit (located only)", Step(expect=ExpectSpec(locator=action.commit.spec.locator, state="enabled")))
         )
+    located: Step | None = None
     try:
         for phase, step in plan:
             t0 = time.perf_counter()
             try:
-                value = await session.run(render_step(step, values), timeout_ms=action.step_timeout_ms)
-            except ExecutionError as exc:
-                report.ok, report.error = False, exc.message
-                report.steps.append({"phase": phase, "step": step.describe(), "ok": False, "error": exc.message})
+                rendered = render_step(step, values)
+                value = await session.run(rendered, timeout_ms=action.step_timeout_ms)
+                if phase.startswith("commit"):
+                    located = rendered
+                    report.commit = await session.inspect(rendered.spec.locator, timeout_ms=action.step_timeout_ms)
+            except (ExecutionError, TemplateError) as exc:
+                message = exc.message if isinstance(exc, ExecutionError) else str(exc)
+                report.ok, report.error = False, message
+                report.steps.append({"phase": phase, "step": step.describe(), "ok": False, "error": message})
                 break
             if step.extract is not None and step.extract.name:
                 values["extracted"][step.extract.name] = value
@@ -70,7 +84,11 @@ async def dry_run(
                 )
         report.extracted = dict(values["extracted"])
         if screenshot is not None:
-            screenshot.write_bytes(await session.screenshot())
+            if located is not None:
+                shot = await session.screenshot_outlined(located.spec.locator)
+            else:
+                shot = await session.screenshot()
+            screenshot.write_bytes(shot)
             report.screenshot = str(screenshot)
     finally:
         await session.finish()

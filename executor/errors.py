@@ -154,7 +154,19 @@ class NavigationBlocked(ExecutionError):
 
 
 class LoginFailed(ExecutionError):
+    """Signing in (or the session check after it) failed; ``step`` names the step.
+
+    ``screenshot`` is a PNG of the page it failed on, secret fields masked,
+    when one could be taken; the runner stores it as evidence.
+    """
+
     code = "login_failed"
+
+    def __init__(
+        self, message: str, *, step: str | None = None, details: Any = None, screenshot: bytes | None = None
+    ) -> None:
+        super().__init__(message, step=step, details=details)
+        self.screenshot = screenshot
 
 
 class TimedOut(ExecutionError):

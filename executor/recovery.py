@@ -11,7 +11,8 @@ leases and takes each one over atomically (``Store.take_lease``), then:
 - ``executing`` with ``commit_started_at``: the commit may have happened. The
   request becomes ``in_doubt`` and is settled by a verify-only run
   (``Runner.settle``): the action's verification steps in a fresh page, with
-  the ``after_commit`` values recorded in the ``commit.completed`` audit event.
+  the values read before the commit (recorded in ``commit.started``) and the
+  ``after_commit`` values recorded in the ``commit.completed`` audit event.
   The commit step is never run again.
 
 How a verify-only run decides:
@@ -72,11 +73,13 @@ def crash_point(where: str) -> None:
 
 
 def recorded_after_commit(steward: Any, request_id: str) -> dict[str, Any]:
-    """The ``after_commit`` values of the last ``commit.completed`` event (missing ones left out)."""
-    entries = steward.audit.entries(action_id=request_id, types=["commit.completed"])
-    if not entries:
-        return {}
-    values = entries[-1].payload.get("after_commit") or {}
+    """Values recorded around the commit (missing ones left out): those read before it, from
+    ``commit.started``, then the ``after_commit`` values of the last ``commit.completed``."""
+    values: dict[str, Any] = {}
+    for kind, key in (("commit.started", "extracted"), ("commit.completed", "after_commit")):
+        entries = steward.audit.entries(action_id=request_id, types=[kind])
+        if entries:
+            values.update(entries[-1].payload.get(key) or {})
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -5,6 +5,9 @@ step boundary checks the kill switch and the lease, and transient faults are
 retried from the first step. ``commit.started`` is written durably before the
 commit step and ``commit.completed`` after it; from then on only verification
 runs, in a fresh page, and it decides between succeeded and unverified.
+An ``after_commit`` expect that fails on the page the commit left means the
+UI answered with an error: if verification then does not find the change,
+the request is ``failed`` (``commit_refused``), not ``unverified``.
 
 ``commit.started`` is only written while this worker still holds an unexpired
 lease (``Store.mark_commit_started``), so a recovering worker that requeued
@@ -26,9 +29,17 @@ from typing import Any, TypeVar
 
 import structlog
 
-from action_classes import Action, ExpectSpec, Step, Target, TemplateError, render_step
+from action_classes import Action, ExpectSpec, Step, Target, TemplateError, render_step, request_ref
 from executor.browser.driver import ActionSession, BrowserDriver
-from executor.errors import ExecutionError, ExpectationFailed, FailClosed, Halted, StewardError, TimedOut
+from executor.errors import (
+    ExecutionError,
+    ExpectationFailed,
+    FailClosed,
+    Halted,
+    LoginFailed,
+    StewardError,
+    TimedOut,
+)
 from executor.killswitch import halted_by
 from executor.recovery import crash_point
 from executor.redaction import scrub_text
@@ -174,7 +185,7 @@ class Runner:
         return max(100, min(run.action.step_timeout_ms, left))
 
     async def _step(self, run: _Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
-        rendered = render_step(step, run.values)
+        rendered = _render(step, run.values) if phase != "verify" else render_step(step, run.values)
         timeout = run.action.step_timeout_ms if phase == "verify" else self._timeout_ms(run)
         if run.committed:
             value = await session.run(rendered, timeout_ms=timeout)
@@ -206,7 +217,7 @@ class Runner:
             rec,
             action,
             target,
-            {"params": dict(rec.params or {}), "extracted": {}},
+            {"params": dict(rec.params or {}), "extracted": {}, "request": {"id": rec.id, "ref": request_ref(rec.id)}},
             deadline=time.monotonic() + action.timeout_s,
         )
         secret_params, _ = action.sensitive_params()
@@ -284,6 +295,8 @@ class Runner:
             await self._close(run, session, "error")
             return await self._finish(run, S.FAILED, exc.message, code=exc.code)
         await self._close(run, session, f"attempt {attempt} failed")
+        if isinstance(exc, LoginFailed):
+            await self._evidence(run, "screenshot", "login failed", exc.screenshot, "image/png")
         if time.monotonic() > run.deadline and exc.retryable:
             budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
             return await self._finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
@@ -382,7 +395,7 @@ class Runner:
     async def _commit_and_verify(self, run: _Run, session: ActionSession) -> RequestRecord | None:
         commit = run.action.commit
         assert commit is not None
-        rendered = render_step(commit, run.values)
+        rendered = _render(commit, run.values)
         where = f"commit: {commit.describe()}"
         await self._guard(run, where)
         # The commit control must be unambiguous and ready before we mark the commit.
@@ -390,7 +403,8 @@ class Runner:
         await self._interruptible(run, where, session.run(ready, timeout_ms=run.action.step_timeout_ms))
         await self._guard(run, where)
         crash_point("before:commit")
-        event = ("commit.started", {"step": commit.describe()})
+        # Values read before the commit go with it, so a verify-only run after a crash can still compare.
+        event = ("commit.started", {"step": commit.describe(), "extracted": dict(run.extracted)})
         if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
             raise LeaseLost(run.rec.id)
         run.committed = True
@@ -401,7 +415,7 @@ class Runner:
         except ExecutionError as exc:
             commit_error = exc
         crash_point("after:click")
-        after = await self._extract_all(run, session, run.action.after_commit)
+        after, refused = await self._after_commit(run, session)
         await self._record(
             run,
             [
@@ -410,8 +424,9 @@ class Runner:
                     {
                         "step": commit.describe(),
                         "error": commit_error.code if commit_error else None,
-                        "after_commit": {k: run.extracted.get(k) for k in run.action.after_commit},
+                        "after_commit": {k: run.extracted.get(k) for k in run.action.after_commit_names()},
                         "problems": after,
+                        "refused": {"step": refused[0], "message": refused[1]} if refused else None,
                     },
                 )
             ],
@@ -419,10 +434,42 @@ class Runner:
         )
         crash_point("after:commit")
         await self._evidence(run, "screenshot", "after commit", await _safe_shot(session), "image/png")
-        return await self._verify(run, session, commit_error)
+        # A refusal counts only when the commit step itself went through: the UI answered, and not as expected.
+        return await self._verify(run, session, commit_error, refused=None if commit_error else refused)
+
+    async def _after_commit(self, run: _Run, session: ActionSession) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """Run the after_commit steps: (extract problems by name, (step, why) of a failed check or None).
+
+        A failed expect or wait_for stops the rest: the page is not what the commit should have left.
+        """
+        problems: dict[str, str] = {}
+        for step in run.action.after_commit:
+            key = step.extract.name if step.extract is not None and step.extract.name else step.describe()
+            try:
+                rendered = render_step(step, run.values)
+            except TemplateError as exc:  # a value an earlier extract failed to read: unchecked, not refused
+                problems[key] = str(exc)
+                continue
+            try:
+                value = await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
+            except ExecutionError as exc:
+                message = scrub_text(exc.message, run.secrets)
+                if step.extract is not None:
+                    problems[key] = message
+                    continue
+                return problems, (step.describe(), message)
+            if step.extract is not None and step.extract.name:
+                run.extracted[step.extract.name] = value
+        return problems, None
 
     async def _verify(
-        self, run: _Run, session: ActionSession, commit_error: ExecutionError | None, *, settling: bool = False
+        self,
+        run: _Run,
+        session: ActionSession,
+        commit_error: ExecutionError | None,
+        *,
+        settling: bool = False,
+        refused: tuple[str, str] | None = None,
     ) -> RequestRecord | None:
         failure: ExecutionError | None = None
         missing = False  # verification cannot be rendered: it cannot say "not committed"
@@ -456,7 +503,15 @@ class Runner:
         await self._close(run, session, "committed")
         if failure is None:
             note = f" (the commit step reported {commit_error.code}, verification settled it)" if commit_error else ""
+            if refused is not None:
+                note += f" (the after-commit check {refused[0]} failed: {refused[1]}; verification found the change)"
             return await self._finish(run, S.SUCCEEDED, "verified" + note)
+        if refused is not None and not missing and not failure.retryable:
+            reason = (
+                f"the UI refused the commit: {refused[0]} failed ({refused[1]}), "
+                f"and verification did not find the change: {failure.message}"
+            )
+            return await self._finish(run, S.FAILED, reason, code="commit_refused", step=refused[0])
         if settling and not missing and run.rec.commit_done_at is None:
             reason = f"the commit step started but verification shows it did not take effect: {failure.message}"
             return await self._finish(run, S.FAILED, reason, code="not_committed", step=failure.step)
@@ -477,6 +532,14 @@ def page_text(value: str | None) -> str | None:
     must not be able to make an audit write fail.
     """
     return _SURROGATE.sub("\ufffd", value) if value else value
+
+
+def _render(step: Step, values: dict[str, dict[str, Any]]) -> Step:
+    """Render a step before the commit: a value that cannot be used fails the run (nothing changed yet)."""
+    try:
+        return render_step(step, values)
+    except TemplateError as exc:
+        raise ExecutionError(f"{step.describe()}: {exc}", step=step.describe()) from None
 
 
 async def _safe_shot(session: ActionSession) -> bytes | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from action_classes import Step, Target
+from action_classes import Locator, Step, Target
 from executor.browser.confine import BlockedRequest
 
 __all__ = ["ActionSession", "BrowserDriver"]
@@ -32,6 +32,14 @@ class ActionSession(Protocol):
 
     async def screenshot(self) -> bytes:
         """PNG of the current page, with secret fields masked."""
+        ...
+
+    async def inspect(self, locator: Locator, *, timeout_ms: int) -> dict[str, Any]:
+        """Role, accessible name, tag and text of the one element ``locator`` matches (dry runs)."""
+        ...
+
+    async def screenshot_outlined(self, locator: Locator) -> bytes:
+        """Like ``screenshot``, with the element ``locator`` matches outlined."""
         ...
 
     async def finish(self) -> bytes | None:

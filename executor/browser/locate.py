@@ -21,7 +21,10 @@ def build_locator(page: Page, spec: Locator, root: Any = None) -> PWLocator:
     exact = spec.exact
     loc: PWLocator
     if key == "role":
-        loc = base.get_by_role(value, name=spec.name, exact=exact) if spec.name is not None else base.get_by_role(value)
+        options = spec.role_options()
+        if spec.name is not None:
+            options.update(name=spec.name, exact=exact)
+        loc = base.get_by_role(value, **options)
     elif key == "label":
         loc = base.get_by_label(value, exact=exact)
     elif key == "text":

@@ -8,13 +8,14 @@ locator instead of picking one.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from action_classes import ExpectSpec, ExtractSpec, Step
+from action_classes import Comparison, ExpectSpec, ExtractSpec, Step
+from executor.browser.compare import expect_count, expect_number, expect_one_of
 from executor.browser.confine import Confinement
 from executor.browser.locate import build_locator
 from executor.errors import (
@@ -26,7 +27,7 @@ from executor.errors import (
     TransientFault,
 )
 
-__all__ = ["perform_step", "read_value"]
+__all__ = ["classify", "perform_step", "read_value"]
 
 
 def _first_line(text: str, limit: int = 300) -> str:
@@ -70,8 +71,11 @@ async def _goto(
         raise ExpectationFailed(f"goto {url}: server answered {status}", step=f"goto {url}")
 
 
-async def _expect(page: Page, spec: ExpectSpec, timeout: int) -> None:
+async def _expect(page: Page, spec: ExpectSpec, timeout: int, what: str) -> None:
     loc = build_locator(page, spec.locator)
+    if isinstance(spec.count, Comparison):
+        await expect_count(loc, spec.count, what, timeout)
+        return
     if spec.count is not None:
         await expect(loc).to_have_count(spec.count, timeout=timeout)
         return
@@ -92,11 +96,20 @@ async def _expect(page: Page, spec: ExpectSpec, timeout: int) -> None:
         await expect(loc).to_have_text(re.compile(spec.matches), timeout=timeout)
     if spec.value is not None:
         await expect(loc).to_have_value(spec.value, timeout=timeout)
+    if spec.one_of is not None:
+        await expect_one_of(loc, spec.one_of, what, timeout)
+    if spec.number is not None:
+        await expect_number(loc, spec.number, what, timeout)
 
 
 async def read_value(page: Page, spec: ExtractSpec, timeout: int) -> str:
-    """Read one value: visible element text, an attribute, or an input's value."""
+    """Read one value: element text, an attribute, an input's value, a count, or the page's path."""
+    if spec.url:
+        return _pattern(spec, urlsplit(page.url).path, "the page path")
+    assert spec.locator is not None  # validated: only url extracts have none
     loc = build_locator(page, spec.locator)
+    if spec.count:  # read at once: zero matches is an answer, not a timeout
+        return str(await loc.count())
     await loc.wait_for(state="attached", timeout=timeout)
     if spec.attribute == "value":
         raw = await loc.input_value(timeout=timeout)
@@ -105,13 +118,16 @@ async def read_value(page: Page, spec: ExtractSpec, timeout: int) -> str:
     else:
         await expect(loc).to_be_visible(timeout=timeout)
         raw = await loc.inner_text(timeout=timeout)
-    text = " ".join(raw.split())
-    if spec.pattern:
-        match = re.search(spec.pattern, text)
-        if match is None:
-            raise ExpectationFailed(f"extract: {spec.pattern!r} does not match the element's text")
-        text = match.group(1) if match.groups() else match.group(0)
-    return text
+    return _pattern(spec, " ".join(raw.split()), "the element's text")
+
+
+def _pattern(spec: ExtractSpec, text: str, source: str) -> str:
+    if not spec.pattern:
+        return text
+    match = re.search(spec.pattern, text)
+    if match is None:
+        raise ExpectationFailed(f"extract: {spec.pattern!r} does not match {source}")
+    return match.group(1) if match.groups() else match.group(0)
 
 
 async def perform_step(
@@ -129,11 +145,14 @@ async def perform_step(
         elif step.fill is not None:
             await build_locator(page, spec.locator).fill(spec.value, timeout=timeout)
         elif step.select is not None:
+            how, choice = spec.choice()  # by label, value or index: never a guess between them
             loc = build_locator(page, spec.locator)
-            try:
-                await loc.select_option(label=spec.value, timeout=timeout)
-            except PlaywrightError:
-                await loc.select_option(value=spec.value, timeout=timeout)
+            if how == "index":
+                await loc.select_option(index=int(choice), timeout=timeout)
+            elif how == "value":
+                await loc.select_option(value=str(choice), timeout=timeout)
+            else:
+                await loc.select_option(label=str(choice), timeout=timeout)
         elif step.check is not None:
             await build_locator(page, spec.locator).check(timeout=timeout)
         elif step.uncheck is not None:
@@ -148,7 +167,7 @@ async def perform_step(
             else:
                 await page.wait_for_load_state(spec.load_state, timeout=timeout)
         elif step.expect is not None:
-            await _expect(page, spec, timeout)
+            await _expect(page, spec, timeout, what)
         elif step.extract is not None:
             return await read_value(page, spec, timeout)
     except ExecutionError:

@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
-from action_classes import Step, Target, render_step
+from action_classes import Locator, Step, Target, TemplateError, render_step
 from executor.browser.confine import BlockedRequest, Confinement
+from executor.browser.inspect import describe_element, outlined_screenshot
 from executor.browser.launch import find_chromium, launch_args
 from executor.browser.locate import build_locator
-from executor.browser.perform import perform_step
+from executor.browser.perform import classify, perform_step
 from executor.errors import ExecutionError, LoginFailed, SessionLost
 
 __all__ = ["PlaywrightDriver", "PlaywrightSession"]
@@ -116,22 +118,25 @@ class PlaywrightDriver:
             ctx, confinement = await self.new_context(target, None)
             try:
                 page = await ctx.new_page()
-                for step in target.login:
-                    rendered = render_step(step, {"credentials": creds})
-                    await perform_step(
-                        page,
-                        rendered,
-                        base_url=target.base_url,
-                        confinement=confinement,
-                        timeout_ms=self.step_timeout_ms,
-                    )
-                if not await _session_ok(page, target, confinement):
-                    raise LoginFailed(f"login to {target.name} did not reach a signed-in page")
+                for i, step in enumerate(target.login):
+                    where = f"login step {i + 1} ({step.describe()})"
+                    try:
+                        await perform_step(
+                            page,
+                            render_step(step, {"credentials": creds}),
+                            base_url=target.base_url,
+                            confinement=confinement,
+                            timeout_ms=self.step_timeout_ms,
+                        )
+                    except ExecutionError as exc:
+                        message = _scrub(f"login to {target.name} failed at {where}: {exc.message}", creds)
+                        raise LoginFailed(message, step=where, screenshot=await _login_shot(page, target)) from None
+                failure = await _session_failure(page, target, confinement, creds)
+                if failure is not None:
+                    where, why = failure
+                    message = _scrub(f"login to {target.name} did not reach a signed-in page: {where}: {why}", creds)
+                    raise LoginFailed(message, step=where, screenshot=await _login_shot(page, target))
                 state = await ctx.storage_state()
-            except LoginFailed:
-                raise
-            except ExecutionError as exc:
-                raise LoginFailed(f"login to {target.name} failed at {exc.step or 'a step'} ({exc.code})") from None
             finally:
                 await ctx.close()
             return state, True
@@ -164,24 +169,53 @@ class PlaywrightDriver:
         return session
 
 
+async def _session_failure(
+    page: Page, target: Target, confinement: Confinement, creds: dict[str, str] | None = None
+) -> tuple[str, str] | None:
+    """None while signed in; else (the session_check step that failed, why)."""
+    values = {"credentials": creds if creds is not None else {}}
+    for i, step in enumerate(target.session_check or []):
+        where = f"session_check step {i + 1} ({step.describe()})"
+        try:
+            await perform_step(
+                page,
+                render_step(step, values),
+                base_url=target.base_url,
+                confinement=confinement,
+                timeout_ms=_SESSION_CHECK_MS,
+            )
+        except (ExecutionError, TemplateError) as exc:
+            return where, getattr(exc, "message", None) or str(exc)
+    return None
+
+
 async def _session_ok(page: Page, target: Target, confinement: Confinement) -> bool:
-    check = target.session_check
-    if check is None:
-        return True
     try:
-        await perform_step(
-            page, Step(goto=check.goto), base_url=target.base_url, confinement=confinement, timeout_ms=_SESSION_CHECK_MS
-        )
-        await perform_step(
-            page,
-            Step(expect=check.expect),
-            base_url=target.base_url,
-            confinement=confinement,
-            timeout_ms=_SESSION_CHECK_MS,
-        )
-    except ExecutionError:
-        return False
-    return True
+        creds = resolve_credentials(target)
+    except LoginFailed:  # the check then fails on its own if it needs a credential
+        creds = {}
+    return await _session_failure(page, target, confinement, creds) is None
+
+
+def _scrub(message: str, creds: dict[str, str]) -> str:
+    for value in creds.values():
+        if value:
+            message = message.replace(value, "***")
+    return message
+
+
+async def _login_shot(page: Page, target: Target) -> bytes | None:
+    """The failing login page with credential fills and password inputs masked; None if it cannot be taken."""
+    masks = [
+        build_locator(page, s.fill.locator)
+        for s in target.login
+        if s.fill is not None and (s.fill.secret or "{credentials." in s.fill.value)
+    ]
+    masks.append(page.locator("input[type=password]"))
+    try:
+        return await page.screenshot(full_page=True, mask=masks, animations="disabled", timeout=_SESSION_CHECK_MS)
+    except Exception:  # a missing screenshot must never hide why the login failed
+        return None
 
 
 class PlaywrightSession:
@@ -231,6 +265,16 @@ class PlaywrightSession:
     async def screenshot(self) -> bytes:
         masks = [build_locator(self.page, s.fill.locator) for s in self.mask if s.fill is not None]
         return await self.page.screenshot(full_page=True, mask=masks, animations="disabled")
+
+    async def inspect(self, locator: Locator, *, timeout_ms: int) -> dict[str, Any]:
+        try:
+            return await describe_element(build_locator(self.page, locator), timeout_ms)
+        except PlaywrightError as exc:
+            raise classify(exc, f"inspect {locator.describe()}", timeout_ms=timeout_ms) from None
+
+    async def screenshot_outlined(self, locator: Locator) -> bytes:
+        masks = [build_locator(self.page, s.fill.locator) for s in self.mask if s.fill is not None]
+        return await outlined_screenshot(self.page, build_locator(self.page, locator), masks)
 
     async def finish(self) -> bytes | None:
         data: bytes | None = None

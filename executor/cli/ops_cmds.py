@@ -1,4 +1,4 @@
-"""Operator and runtime commands: kill, release, worker, catalog check, fixtures."""
+"""Operator and runtime commands: kill, release, worker, catalog check and draft, fixtures."""
 
 from __future__ import annotations
 
@@ -43,34 +43,79 @@ def catalog_check(
         str | None, typer.Option("--sha256", help="Refuse a catalog of any other version ($STEWARD_CATALOG_SHA256).")
     ] = None,
     require_end_marker: EndMarkerOption = False,
+    strict: Annotated[bool, typer.Option(help="Fail on safe-authoring warnings too.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List every problem in a catalog with file and line, or print its version (sha256), counts and files."""
+    """List every problem (file:line), then the safe-authoring warnings; else the version, counts and files.
+
+    Exit 1 on a problem, and with --strict also on a warning.
+    """
     from action_classes import check_catalog, load_catalog
     from executor.config import DEFAULT_CATALOG_DIR, Settings
 
     env = Settings()
     path = directory or str(DEFAULT_CATALOG_DIR)
     pin, marker = sha256 or env.catalog_sha256, require_end_marker or env.require_end_marker
-    problems = check_catalog(path, pin=pin, require_end_marker=marker)
+    found = check_catalog(path, pin=pin, require_end_marker=marker, strict=True)
+    problems = [p for p in found if p.severity == "error"]
+    warnings = [p for p in found if p.severity == "warning"]
+    failed = bool(problems) or (strict and bool(warnings))
     catalog = None if problems else load_catalog(path, pin=pin, require_end_marker=marker)
     if as_json:
         summary = {} if catalog is None else {
             "version": catalog.version, "files": catalog.files, "end_marker": catalog.end_marker,
             "target_count": len(catalog.targets), "action_count": len(catalog.actions),
             "targets": sorted(catalog.targets), "actions": sorted(catalog.actions)}
-        emit_json({"ok": not problems, "problems": [p.__dict__ for p in problems], **summary})
-    elif catalog is None:
-        for p in problems:
-            typer.echo(str(p))
-        typer.echo(f"{len(problems)} problem(s)", err=True)
+        emit_json({"ok": not failed, "problems": [p.__dict__ for p in problems],
+                   "warnings": [p.__dict__ for p in warnings], **summary})
     else:
-        typer.echo(f"ok: {len(catalog.targets)} target(s), {len(catalog.actions)} action(s), version {catalog.version}")
-        ends = "every file ends with `end: true`" if catalog.end_marker else "no end marker (`end: true`)"
-        typer.echo(f"files: {', '.join(catalog.files)}; {ends}")
-        typer.echo(f"pin it with: STEWARD_CATALOG_SHA256={catalog.version}")
-    if problems:
+        for p in problems + warnings:
+            typer.echo(str(p))
+        if catalog is None:
+            typer.echo(f"{len(problems)} problem(s), {len(warnings)} warning(s)", err=True)
+        else:
+            head = "FAILED (--strict)" if failed else "ok"
+            tail = f", {len(warnings)} warning(s)" if warnings else ""
+            counts = f"{len(catalog.targets)} target(s), {len(catalog.actions)} action(s)"
+            typer.echo(f"{head}: {counts}, version {catalog.version}{tail}")
+            ends = "every file ends with `end: true`" if catalog.end_marker else "no end marker (`end: true`)"
+            typer.echo(f"files: {', '.join(catalog.files)}; {ends}")
+            typer.echo(f"pin it with: STEWARD_CATALOG_SHA256={catalog.version}")
+    if failed:
         raise typer.Exit(1)
+
+
+@catalog_app.command("draft")
+@friendly_errors
+def catalog_draft(
+    recording: Annotated[str, typer.Argument(help="A recording made with: playwright codegen --target python URL")],
+    action: Annotated[str, typer.Option(help="Name of the new action (lower_snake_case).")] = "new_action",
+    target: Annotated[str | None, typer.Option(help="Name of the target (default: from the recorded host).")] = None,
+    out: Annotated[str | None, typer.Option(help="Write the YAML here instead of stdout.")] = None,
+) -> None:
+    """Turn a Playwright codegen recording into a draft catalog action (never runs the recording).
+
+    Fills become parameters, a password fill becomes the target's login with env: credentials, the
+    last click is proposed as the commit, and verification is left as a DRAFT_GAP that catalog check
+    refuses until it is filled in.
+    """
+    from pathlib import Path
+
+    from action_classes import DraftError, draft_catalog
+
+    try:
+        source = Path(recording).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {recording}: {exc.strerror}")
+    try:
+        text = draft_catalog(source, action=action, target=target)
+    except DraftError as exc:
+        fail(f"{recording}: {exc}")
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}: fill in every DRAFT_GAP, then run steward catalog check --strict", err=True)
+    else:
+        typer.echo(text, nl=False)
 
 
 @catalog_app.command("tools")
@@ -299,6 +344,11 @@ def register_dry_run(app: typer.Typer) -> None:
             for s in report.steps:
                 mark = "ok " if s["ok"] else "BAD"
                 typer.echo(f"{mark} {s['phase']:<22} {s['step']}" + (f"  ({s['error']})" if not s["ok"] else ""))
+            if report.commit is not None:
+                c = report.commit
+                typer.echo(f'    commit -> {c["role"] or "?"} "{c["name"]}" <{c["tag"]}> text="{c["text"][:80]}"')
+                for name in c["destructive_neighbours"]:
+                    typer.echo(f'    warning: the same form also has "{name}"')
             for key, value in report.extracted.items():
                 typer.echo(f"    {key} = {value}")
             typer.echo("dry run ok: the commit step was located, not performed" if report.ok else "dry run FAILED")

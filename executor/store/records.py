@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from action_classes import request_ref
 from executor.clock import iso
 from executor.states import TERMINAL, RequestState
 
@@ -56,6 +57,7 @@ class RequestRecord(BaseModel):
         outcome = self.outcome or {}
         return {
             "id": self.id,
+            "ref": request_ref(self.id),
             "action": self.action,
             "target": self.target,
             "requester": self.requester,

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from action_classes import request_ref
 from audit import AuditLog
 from executor.clock import Clock, SystemClock
 from executor.errors import FailClosed, InvalidState, NotFound
@@ -270,6 +271,7 @@ class Store:
                                 "reason": "claimed by worker",
                                 "worker": worker,
                                 "attempt": rec.attempts + 1,
+                                "ref": request_ref(rec.id),  # what {request.ref} writes into the back-office
                             },
                         )
                     ],
