@@ -56,10 +56,20 @@ def _login_path(target: Target) -> str | None:
 class PlaywrightDriver:
     """Launches Chromium (or connects to ``ws_endpoint``) and opens action sessions."""
 
-    def __init__(self, *, headless: bool = True, ws_endpoint: str | None = None, step_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        headless: bool = True,
+        ws_endpoint: str | None = None,
+        step_timeout_ms: int = 10_000,
+        gate_host: str = "127.0.0.1",
+    ) -> None:
         self.headless = headless
         self.ws_endpoint = ws_endpoint
         self.step_timeout_ms = step_timeout_ms
+        # Where each context's network gate listens: the browser must reach it (a remote
+        # browser on another machine needs an address of this host that it can connect to).
+        self.gate_host = gate_host
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
         # Idle login sessions per target: (storage state, when an action last finished with it).
@@ -89,12 +99,17 @@ class PlaywrightDriver:
         return self._browser
 
     async def new_context(self, target: Target, state: Any) -> tuple[BrowserContext, Confinement]:
-        """A context confined to the target's origins, service workers blocked."""
-        ctx = await self.browser.new_context(
-            storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}
-        )
-        confinement = Confinement(frozenset(target.allowed_origins))
-        await confinement.install(ctx)
+        """A context confined to the target's origins (route layer and network gate), service workers blocked."""
+        confinement = Confinement(frozenset(target.allowed_origins), gate_host=self.gate_host)
+        proxy = await confinement.open_gate()
+        try:
+            ctx = await self.browser.new_context(
+                storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}, proxy=proxy
+            )
+            await confinement.install(ctx)
+        except BaseException:
+            await confinement.close()
+            raise
         return ctx, confinement
 
     async def login_state(self, target: Target, *, force: bool = False) -> Any:
@@ -133,7 +148,7 @@ class PlaywrightDriver:
             except ExecutionError as exc:
                 raise LoginFailed(f"login to {target.name} failed at {exc.step or 'a step'} ({exc.code})") from None
             finally:
-                await ctx.close()
+                await close_context(ctx, confinement)
             return state, True
 
     def release_state(self, target: Target, state: Any) -> None:
@@ -152,7 +167,7 @@ class PlaywrightDriver:
         # A session that worked moments ago skips the check page; if it died since, the first
         # step lands on the login page, raises SessionLost, and the run logs in again.
         if not trusted and target.session_check is not None and not await _session_ok(page, target, confinement):
-            await ctx.close()
+            await close_context(ctx, confinement)
             state = await self.login_state(target, force=True)
             ctx, confinement = await self.new_context(target, state)
             page = await ctx.new_page()
@@ -162,6 +177,14 @@ class PlaywrightDriver:
             await ctx.tracing.start(screenshots=True, snapshots=True, sources=False)
             session.tracing = True
         return session
+
+
+async def close_context(ctx: BrowserContext, confinement: Confinement) -> None:
+    """Close a context, then its network gate (the gate must outlive every connection of the context)."""
+    try:
+        await ctx.close()
+    finally:
+        await confinement.close()
 
 
 async def _session_ok(page: Page, target: Target, confinement: Confinement) -> bool:
@@ -241,7 +264,7 @@ class PlaywrightSession:
                     await self.ctx.tracing.stop(path=str(path))
                     data = path.read_bytes()
         finally:
-            await self.ctx.close()
+            await close_context(self.ctx, self.confinement)
             self.driver.release_state(self.target, self.state)
             self.state = None
         return data
