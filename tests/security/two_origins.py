@@ -38,6 +38,7 @@ PAGES: dict[str, str] = {
     "dedicated-worker": "<script>try {{ new Worker('/worker.js?kind=worker') }}"
     " catch (e) {{ document.title = 'no Worker' }}</script>",
     "webrtc": "<script>try {{ const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{STUN}'}}]}});"
+    " pc.onicegatheringstatechange = () => {{ if (pc.iceGatheringState === 'complete') document.title = 'gathered' }};"
     " pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o)) }}"
     " catch (e) {{ document.title = 'no RTCPeerConnection' }}</script>",
     "js-redirect": "<button onclick=\"location.href = '{OTHER}/js-hop?q=leak'\">Leave</button>"
@@ -51,6 +52,7 @@ PAGES: dict[str, str] = {
 
 WORKER_JS = (
     "fetch('{OTHER}/{kind}-fetch?q=leak').catch(() => null);\n"
+    "fetch('/redirect?to=' + encodeURIComponent('{OTHER}/{kind}-redirect-hop?q=leak')).catch(() => null);\n"
     "try {{ importScripts('{OTHER}/{kind}-import.js?q=leak') }} catch (e) {{}}\n"
 )
 
