@@ -84,6 +84,8 @@ def check_target(target: Target) -> list[Problem]:
             and not step.fill.secret
         ):
             problems.append(("a fill that types a password must say secret: true", ("login", i)))
+    for i, step in enumerate(target.logout):  # no values at all: logout runs long after any request
+        problems += _check_step(step, ("logout", i), {}, target.allowed_origins, target.base_url)
     if target.session_check is not None:
         check = Step(expect=target.session_check.expect)
         problems += _check_step(check, ("session_check",), {}, target.allowed_origins, target.base_url)

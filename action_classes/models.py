@@ -39,6 +39,10 @@ class Target(StrictModel):
         default_factory=dict, description="Login values, each 'env:VARIABLE'; never logged."
     )
     login: list[Step] = Field(default_factory=list, description="Steps that sign in.")
+    logout: list[Step] = Field(
+        default_factory=list,
+        description="Steps that sign out; run on a pooled session that is evicted (idle too long) or at shutdown.",
+    )
     session_check: SessionCheck | None = None
 
     @field_validator("allowed_origins")

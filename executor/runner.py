@@ -26,6 +26,7 @@ import structlog
 
 from action_classes import Action, ExpectSpec, Step, Target, TemplateError, render_step
 from executor.browser.driver import ActionSession, BrowserDriver
+from executor.browser.trace_scrub import Sensitive
 from executor.errors import ExecutionError, ExpectationFailed, FailClosed, Halted, StewardError, TimedOut
 from executor.killswitch import halted_by
 from executor.recovery import crash_point
@@ -55,6 +56,8 @@ class _Run:
     deadline: float
     evidence: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    pii: list[str] = field(default_factory=list)
+    pii_names: set[str] = field(default_factory=set)
 
     @property
     def extracted(self) -> dict[str, Any]:
@@ -157,9 +160,23 @@ class Runner:
             {"params": dict(rec.params or {}), "extracted": {}},
             deadline=time.monotonic() + action.timeout_s,
         )
-        secret_params, _ = action.sensitive_params()
+        secret_params, pii_params = action.sensitive_params()
         run.secrets = [str(rec.params[p]) for p in secret_params if rec.params and p in rec.params]
+        run.pii_names = (pii_params | set(self.steward.settings.pii_fields)) & set(rec.params or {})
+        run.pii = [str((rec.params or {})[p]) for p in sorted(run.pii_names)]
         return run
+
+    def _session_options(self, run: _Run) -> dict[str, Any]:
+        """Trace only without secret steps; mask secret and PII fills; scrub secret and PII values from traces."""
+        steps = run.action.preconditions + run.action.steps
+        secret_steps = [s for s in steps if s.is_secret]
+        pii_fills = [
+            s
+            for s in steps
+            if s.fill is not None and not s.is_secret and any(f"{{params.{n}" in s.fill.value for n in run.pii_names)
+        ]
+        sensitive = Sensitive(tuple(run.secrets), tuple(run.pii))
+        return {"trace": not secret_steps, "mask": secret_steps + pii_fills, "sensitive": sensitive}
 
     async def run(self, rec: RequestRecord) -> RequestRecord | None:
         """Execute a claimed request to a terminal state (None if the lease was lost)."""
@@ -175,9 +192,8 @@ class Runner:
         """Verify-only run of an ``in_doubt`` request; None leaves it in_doubt for a later try."""
         run = self._new_run(rec)
         run.extracted.update(extracted)
-        secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
         try:
-            session = await self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+            session = await self.driver.open_session(run.target, **self._session_options(run))
         except ExecutionError as exc:  # the target is down: verification cannot even start
             log.warning("settle.deferred", request_id=rec.id, error=exc.code)
             await self._record(run, [("verify.deferred", {"error": exc.code, "message": exc.message[:300]})])
@@ -190,14 +206,13 @@ class Runner:
 
     async def _run(self, run: _Run) -> RequestRecord | None:
         policy = RetryPolicy.from_spec(run.action.retry)
-        secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
         attempt = 0
         while True:
             attempt += 1
             session: ActionSession | None = None
             try:
                 await self._guard(run, "open session")
-                session = await self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+                session = await self.driver.open_session(run.target, **self._session_options(run))
                 await self._pre_commit(run, session)
                 if run.action.read_only:
                     return await self._read_only(run, session)
@@ -207,6 +222,8 @@ class Runner:
                 await self._close(run, session, "aborted")
                 return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=step)
             except ExecutionError as exc:
+                if session is None:  # the login itself failed: what its context blocked is still recorded
+                    await self._blocked(run, "login", (exc.details or {}).get("blocked", []))
                 await self._close(run, session, f"attempt {attempt} failed")
                 if time.monotonic() > run.deadline and exc.retryable:
                     budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
@@ -237,15 +254,21 @@ class Runner:
     async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
         if session is None:
             return
-        blocked = [b.__dict__ for b in session.blocked]
-        if blocked:  # origin and path only: query strings can carry secrets
-            await self._record(run, [("browser.blocked", {"requests": blocked[:50], "count": len(blocked)})])
+        await self._blocked(run, "login", getattr(session, "login_blocked", []))
+        await self._blocked(run, "action", session.blocked)
         try:
             trace = await session.finish()
         except Exception as exc:  # closing must never mask the real outcome
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
             return
         await self._evidence(run, "trace", label, trace, "application/zip")
+
+    async def _blocked(self, run: _Run, phase: str, requests: Any) -> None:
+        """A browser.blocked event: origin and path only, query strings can carry secrets."""
+        blocked = [dict(b.__dict__) for b in requests or []]
+        if blocked:
+            payload = {"phase": phase, "requests": blocked[:50], "count": len(blocked)}
+            await self._record(run, [("browser.blocked", payload)])
 
     async def _pre_commit(self, run: _Run, session: ActionSession) -> None:
         for phase, steps in (("precondition", run.action.preconditions), ("step", run.action.steps)):

@@ -23,10 +23,9 @@ request is recorded by origin and path only: query strings can carry secrets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, Route, WebSocketRoute
+from playwright.async_api import BrowserContext, ProxySettings, Route, WebSocketRoute
 
 from action_classes import origin_of
 from executor.browser.blocked import BlockedRequest
@@ -60,12 +59,12 @@ class Confinement:
         """The last navigation blocked after ``len(blocked)`` was ``mark`` (so: during one step)."""
         return next((b for b in reversed(self.blocked[mark:]) if b.navigation), None)
 
-    async def open_gate(self) -> dict[str, Any]:
+    async def open_gate(self) -> ProxySettings:
         """Start the network gate; the ``proxy`` setting to create the context with."""
         if self._gate is not None:
             raise RuntimeError("the gate of this confinement is already open")
         self._gate = EgressGate(self.allowed, self.blocked.append, host=self.gate_host)
-        return {"server": await self._gate.start()}
+        return ProxySettings(server=await self._gate.start())
 
     async def close(self) -> None:
         """Stop the gate (after the context is closed)."""

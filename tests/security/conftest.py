@@ -34,6 +34,7 @@ def lab_target(two_origins: TwoOrigins) -> Target:
 @pytest.fixture
 def in_context(loop_thread: Any, driver: Any, lab_target: Target) -> Callable[..., Any]:
     """Run ``scenario(page, confinement)`` in a confined context that holds the lab's session cookie."""
+
     def run(scenario: Callable[[Any, Any], Awaitable[Any]]) -> Any:
         async def go() -> Any:
             ctx, confinement = await driver.new_context(lab_target, None)

@@ -59,7 +59,9 @@ def _open_page(lab: TwoOrigins, page_name: str, expected: set[str]) -> Any:
 
 
 class TestRedirectHops:
-    @pytest.mark.parametrize(("page_name", "hop"), [("img", "/img-hop"), ("fetch", "/fetch-hop"), ("iframe", "/iframe-hop")])
+    @pytest.mark.parametrize(
+        ("page_name", "hop"), [("img", "/img-hop"), ("fetch", "/fetch-hop"), ("iframe", "/iframe-hop")]
+    )
     def test_redirect_to_another_origin_is_refused(
         self, in_context: Any, two_origins: TwoOrigins, page_name: str, hop: str
     ) -> None:
@@ -146,7 +148,7 @@ class TestWorkers:
         assert all(b.origin == two_origins.other for b in blocked) and "leak" not in repr(blocked)
 
     def test_dedicated_worker_requests_are_confined(self, in_context: Any, two_origins: TwoOrigins) -> None:
-        """A dedicated worker may run, but its fetch, importScripts and redirected fetch to another origin are refused."""
+        """A dedicated worker may run; its fetch, importScripts and redirected fetch to another origin are refused."""
         expected = {"/worker-fetch", "/worker-import.js", "/worker-redirect-hop"}
         blocked = in_context(_open_page(two_origins, "dedicated-worker", expected))
         _assert_nothing_left(two_origins)

@@ -42,9 +42,9 @@ PAGES: dict[str, str] = {
     " pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o)) }}"
     " catch (e) {{ document.title = 'no RTCPeerConnection' }}</script>",
     "js-redirect": "<button onclick=\"location.href = '{OTHER}/js-hop?q=leak'\">Leave</button>"
-    '<button onclick="document.title = \'still here\'">Stay</button>',
+    "<button onclick=\"document.title = 'still here'\">Stay</button>",
     "meta-refresh": '<meta http-equiv="refresh" content="0; url={OTHER}/meta-hop?q=leak">'
-    '<button onclick="document.title = \'still here\'">Stay</button>',
+    "<button onclick=\"document.title = 'still here'\">Stay</button>",
     "popup": "<button onclick=\"window.open('{OTHER}/popup-hop?q=leak')\">Open</button>"
     "<button onclick=\"setTimeout(() => document.title = 'late', 60000)\">Slow</button>",
     "plain": "<h1>Plain page</h1><button onclick=\"document.title = 'clicked'\">Stay</button>",
