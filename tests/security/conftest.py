@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from action_classes import Target
+from tests.executor.conftest import accounts
 from tests.security.two_origins import TwoOrigins
+
+__all__ = ["accounts"]  # shared with tests/executor: one console, distinct accounts per test
 
 
 @pytest.fixture(scope="session")

