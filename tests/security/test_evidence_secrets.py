@@ -83,9 +83,7 @@ def sqlite_steward(make_steward: Any, tmp_path: Path) -> Any:
 
 
 class TestTraceScrub:
-    def test_trace_has_no_session_cookie(
-        self, sqlite_steward: Any, run_worker: Any, driver: Any, billing: Any
-    ) -> None:
+    def test_trace_has_no_session_cookie(self, sqlite_steward: Any, run_worker: Any, driver: Any, billing: Any) -> None:
         """A traced run stores no cookie or authorization value, and not the session cookie in any member."""
         target = sqlite_steward.catalog.targets["billing_console"]
         driver.forget_login(target)
@@ -196,7 +194,7 @@ class TestSessionsEnd:
 
         good = load_catalog(DEFAULT_CATALOG_DIR).targets["billing_console"]
         broken = good.model_copy(update={"logout": [Step.model_validate({"click": {"text": "No such button"}})]})
-        drv = PlaywrightDriver(step_timeout_ms=1_000)
+        drv = PlaywrightDriver(step_timeout_ms=5_000)
         logs = io.StringIO()
         configure_logging(stream=logs)
         try:
