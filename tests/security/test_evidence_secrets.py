@@ -210,3 +210,43 @@ class TestSessionsEnd:
         events = [json.loads(line) for line in logs.getvalue().splitlines() if line.strip()]
         assert any(e.get("event") == "session.logout_failed" for e in events)
         assert drv._idle == {}
+
+
+class TestScrubber:
+    def _zip(self, members: dict[str, bytes]) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as zf:
+            for name, data in members.items():
+                zf.writestr(name, data)
+        return out.getvalue()
+
+    def test_every_encoding_and_header_shape(self) -> None:
+        """Header lists, header objects and cookies are redacted; values go in every encoding; JSON stays JSON."""
+        from executor.browser.trace_scrub import Sensitive, scrub_trace
+
+        email, secret = "ana+x@example.com", "s3cr3t&value"
+        network = {
+            "type": "resource-snapshot",
+            "snapshot": {
+                "request": {
+                    "url": "http://other.test:81/p?token=abc#frag",
+                    "headers": [{"name": "Cookie", "value": "sid=1"}, {"name": "Accept", "value": "*/*"}],
+                    "cookies": [{"name": "sid", "value": "1"}],
+                    "postData": {"text": f"email={quote_plus(email)}&k={quote(secret, safe='')}"},
+                },
+                "response": {"headers": {"Set-Cookie": "sid=2", "Location": "http://other.test:81/x?y=1"}},
+            },
+        }
+        body = f"<p>{html.escape(email)}</p><script>var s = {json.dumps(secret)}</script>".encode()
+        data = self._zip({"trace.network": json.dumps(network).encode() + b"\n", "resources/a.html": body})
+        sensitive = Sensitive((secret,), (email,), frozenset({"http://allowed.test:80"}))
+        with zipfile.ZipFile(io.BytesIO(scrub_trace(data, sensitive))) as zf:
+            line = json.loads(zf.read("trace.network").decode().strip())
+            page = zf.read("resources/a.html")
+        request, response = line["snapshot"]["request"], line["snapshot"]["response"]
+        assert request["url"] == "http://other.test:81/p"
+        assert request["headers"] == [{"name": "Cookie", "value": "[redacted]"}, {"name": "Accept", "value": "*/*"}]
+        assert request["cookies"] == [{"name": "sid", "value": "[redacted]"}]
+        assert request["postData"]["text"] == "email=[pii]&k=[secret]"
+        assert response["headers"] == {"Set-Cookie": "[redacted]", "Location": "http://other.test:81/x"}
+        assert page == b'<p>[pii]</p><script>var s = "[secret]"</script>'
