@@ -250,3 +250,26 @@ class TestScrubber:
         assert request["postData"]["text"] == "email=[pii]&k=[secret]"
         assert response["headers"] == {"Set-Cookie": "[redacted]", "Location": "http://other.test:81/x"}
         assert page == b'<p>[pii]</p><script>var s = "[secret]"</script>'
+
+
+class TestLogoutSteps:
+    def test_checked_like_login_steps(self) -> None:
+        """Logout steps may not use template values or leave the allowed origins; the catalog check says where."""
+        from action_classes import Target
+        from action_classes.checks import check_target
+
+        target = Target.model_validate(
+            {
+                "name": "t",
+                "base_url": "http://bo.test:8000",
+                "allowed_origins": ["http://bo.test:8000"],
+                "logout": [
+                    {"goto": "http://elsewhere.test/logout"},
+                    {"fill": {"label": "Why", "value": "{credentials.password}"}},
+                    {"click": {"role": "link", "name": "Sign out"}},
+                ],
+            }
+        )
+        problems = check_target(target)
+        assert {where for _, where in problems} >= {("logout", 0, "goto"), ("logout", 1, "fill", "value")}
+        assert not any(where[:2] == ("logout", 2) for _, where in problems)
