@@ -66,8 +66,12 @@ class Confinement:
         self._gate = EgressGate(self.allowed, self.blocked.append, host=self.gate_host)
         return ProxySettings(server=await self._gate.start())
 
+    @property
+    def gate_open(self) -> bool:
+        return self._gate is not None
+
     async def close(self) -> None:
-        """Stop the gate (after the context is closed)."""
+        """Stop the gate (after the context is closed); closing twice is harmless."""
         if self._gate is not None:
             await self._gate.close()
             self._gate = None

@@ -91,6 +91,7 @@ class PlaywrightDriver:
         self._sweeper: asyncio.Task[None] | None = None
         self._logouts: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._confinements: list[Confinement] = []
 
     async def start(self) -> None:
         self._pw = await async_playwright().start()
@@ -116,6 +117,9 @@ class PlaywrightDriver:
             for name in list(self._idle):
                 await self._sign_out(self._targets[name], [s for s, _ in self._idle.pop(name)])
             await self._browser.close()
+        for confinement in self._confinements:
+            await confinement.close()
+        self._confinements = []
         if self._pw is not None:
             await self._pw.stop()
         self._browser = self._pw = None
@@ -130,6 +134,8 @@ class PlaywrightDriver:
         """A context confined to the target's origins (route layer and network gate), service workers blocked."""
         confinement = Confinement(frozenset(target.allowed_origins), gate_host=self.gate_host)
         proxy = await confinement.open_gate()
+        # Kept so close() can stop the gates of contexts nobody finished (a run cut short).
+        self._confinements = [c for c in self._confinements if c.gate_open] + [confinement]
         try:
             ctx = await self.browser.new_context(
                 storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}, proxy=proxy
