@@ -96,6 +96,8 @@ def check_target(target: Target) -> list[Problem]:
             problems.append(("a fill that types a password must say secret: true", ("login", i)))
     for i, step in enumerate(target.session_check or []):
         problems += _check_step(step, ("session_check", i), scopes, target.allowed_origins, target.base_url)
+    for i, step in enumerate(target.logout):  # no values at all: logout runs long after any request
+        problems += _check_step(step, ("logout", i), {}, target.allowed_origins, target.base_url)
     return problems
 
 

@@ -57,6 +57,10 @@ class Target(StrictModel):
         default_factory=dict, description="Login values, each 'env:VARIABLE'; never logged."
     )
     login: list[Step] = Field(default_factory=list, description="Steps that sign in.")
+    logout: list[Step] = Field(
+        default_factory=list,
+        description="Steps that sign out; run on a pooled session that is evicted (idle too long) or at shutdown.",
+    )
     session_check: list[Step] | None = Field(
         None, description="Steps that pass only while signed in; the first is a goto (it starts on a blank page)."
     )

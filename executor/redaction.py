@@ -5,14 +5,16 @@ Applied to every payload the executor sends to the audit log and to logs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from audit import hash_value
 
-__all__ = ["REDACTED", "Redaction", "scrub_text"]
+__all__ = ["REDACTED", "Redaction", "page_text", "recordable", "scrub_text"]
 
 REDACTED = "[secret]"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Redaction:
@@ -47,3 +49,23 @@ def scrub_text(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text
+
+
+def page_text(value: str | None) -> str | None:
+    """Text read from a page, made safe to record: lone UTF-16 surrogates become U+FFFD.
+
+    Page content is data an attacker may shape; a value that cannot be encoded
+    must not be able to make an audit write fail.
+    """
+    return _SURROGATE.sub("\ufffd", value) if value else value
+
+
+def recordable(value: Any) -> Any:
+    """``value`` with every string (keys included, at any depth) safe to encode as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {recordable(k): recordable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [recordable(v) for v in value]
+    return value

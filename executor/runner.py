@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import structlog
 
 from action_classes import Action, ExpectSpec, Step, Target, TemplateError, render_step, request_ref
 from executor.browser.driver import ActionSession, BrowserDriver
+from executor.browser.trace_scrub import Sensitive
 from executor.errors import (
     ExecutionError,
     ExpectationFailed,
@@ -42,7 +42,7 @@ from executor.errors import (
 )
 from executor.killswitch import halted_by
 from executor.recovery import crash_point
-from executor.redaction import scrub_text
+from executor.redaction import page_text, scrub_text
 from executor.retry import RetryPolicy
 from executor.service import Steward
 from executor.states import RequestState
@@ -54,7 +54,6 @@ log = structlog.get_logger("steward.runner")
 S = RequestState
 T = TypeVar("T")
 _VERIFY_TRIES = 3
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LeaseLost(Exception):
@@ -70,6 +69,8 @@ class _Run:
     deadline: float
     evidence: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    pii: list[str] = field(default_factory=list)
+    pii_names: set[str] = field(default_factory=set)
     committed: bool = False  # commit.started is durable: only verification may decide from here
     step_task: asyncio.Future[Any] | None = None  # the pre-commit wait a kill switch may cut short
     halt: Halted | FailClosed | None = None
@@ -220,9 +221,23 @@ class Runner:
             {"params": dict(rec.params or {}), "extracted": {}, "request": {"id": rec.id, "ref": request_ref(rec.id)}},
             deadline=time.monotonic() + action.timeout_s,
         )
-        secret_params, _ = action.sensitive_params()
+        secret_params, pii_params = action.sensitive_params()
         run.secrets = [str(rec.params[p]) for p in secret_params if rec.params and p in rec.params]
+        run.pii_names = (pii_params | set(self.steward.settings.pii_fields)) & set(rec.params or {})
+        run.pii = [str((rec.params or {})[p]) for p in sorted(run.pii_names)]
         return run
+
+    def _session_options(self, run: _Run) -> dict[str, Any]:
+        """Trace only without secret steps; mask secret and PII fills; scrub secret and PII values from traces."""
+        steps = run.action.preconditions + run.action.steps
+        secret_steps = [s for s in steps if s.is_secret]
+        pii_fills = [
+            s
+            for s in steps
+            if s.fill is not None and not s.is_secret and any(f"{{params.{n}" in s.fill.value for n in run.pii_names)
+        ]
+        sensitive = Sensitive(tuple(run.secrets), tuple(run.pii))
+        return {"trace": not secret_steps, "mask": secret_steps + pii_fills, "sensitive": sensitive}
 
     async def run(self, rec: RequestRecord) -> RequestRecord | None:
         """Execute a claimed request to a terminal state (None if the lease was lost)."""
@@ -241,9 +256,8 @@ class Runner:
         """Verify-only run of an ``in_doubt`` request; None leaves it in_doubt for a later try."""
         run = self._new_run(rec)
         run.extracted.update(extracted)
-        secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
         try:
-            session = await self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+            session = await self.driver.open_session(run.target, **self._session_options(run))
         except ExecutionError as exc:  # the target is down: verification cannot even start
             log.warning("settle.deferred", request_id=rec.id, error=exc.code)
             await self._record(run, [("verify.deferred", {"error": exc.code, "message": exc.message[:300]})])
@@ -258,7 +272,6 @@ class Runner:
 
     async def _run(self, run: _Run) -> RequestRecord | None:
         policy = RetryPolicy.from_spec(run.action.retry)
-        secret_steps = [s for s in run.action.preconditions + run.action.steps if s.is_secret]
         attempt = 0
         while True:
             attempt += 1
@@ -266,7 +279,7 @@ class Runner:
             try:
                 await self._guard(run, "open session")
                 session = await self._interruptible(
-                    run, "open session", self.driver.open_session(run.target, trace=not secret_steps, mask=secret_steps)
+                    run, "open session", self.driver.open_session(run.target, **self._session_options(run))
                 )
                 await self._pre_commit(run, session)
                 if run.action.read_only:
@@ -294,6 +307,8 @@ class Runner:
         if not isinstance(exc, ExecutionError):
             await self._close(run, session, "error")
             return await self._finish(run, S.FAILED, exc.message, code=exc.code)
+        if session is None:  # the login itself failed: what its context blocked is still recorded
+            await self._blocked(run, "login", (exc.details or {}).get("blocked", []))
         await self._close(run, session, f"attempt {attempt} failed")
         if isinstance(exc, LoginFailed):
             await self._evidence(run, "screenshot", "login failed", exc.screenshot, "image/png")
@@ -355,15 +370,21 @@ class Runner:
     async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
         if session is None:
             return
-        blocked = [b.__dict__ for b in session.blocked]
-        if blocked:  # origin and path only: query strings can carry secrets
-            await self._record(run, [("browser.blocked", {"requests": blocked[:50], "count": len(blocked)})])
+        await self._blocked(run, "login", getattr(session, "login_blocked", []))
+        await self._blocked(run, "action", session.blocked)
         try:
             trace = await session.finish()
         except Exception as exc:  # closing must never mask the real outcome
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
             return
         await self._evidence(run, "trace", label, trace, "application/zip")
+
+    async def _blocked(self, run: _Run, phase: str, requests: Any) -> None:
+        """A browser.blocked event: origin and path only, query strings can carry secrets."""
+        blocked = [dict(b.__dict__) for b in requests or []]
+        if blocked:
+            payload = {"phase": phase, "requests": blocked[:50], "count": len(blocked)}
+            await self._record(run, [("browser.blocked", payload)])
 
     async def _pre_commit(self, run: _Run, session: ActionSession) -> None:
         for phase, steps in (("precondition", run.action.preconditions), ("step", run.action.steps)):
@@ -459,7 +480,7 @@ class Runner:
                     continue
                 return problems, (step.describe(), message)
             if step.extract is not None and step.extract.name:
-                run.extracted[step.extract.name] = value
+                run.extracted[step.extract.name] = page_text(value)
         return problems, None
 
     async def _verify(
@@ -523,15 +544,6 @@ class Runner:
             step=failure.step,
             handoff="A person must check the back-office and settle this request.",
         )
-
-
-def page_text(value: str | None) -> str | None:
-    """Text read from a page, made safe to record: lone UTF-16 surrogates become U+FFFD.
-
-    Page content is data an attacker may shape; a value that cannot be encoded
-    must not be able to make an audit write fail.
-    """
-    return _SURROGATE.sub("\ufffd", value) if value else value
 
 
 def _render(step: Step, values: dict[str, dict[str, Any]]) -> Step:

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from action_classes import Locator, Step, Target
 from executor.browser.confine import BlockedRequest
+from executor.browser.trace_scrub import Sensitive
 
 __all__ = ["ActionSession", "BrowserDriver"]
 
@@ -16,6 +17,11 @@ class ActionSession(Protocol):
     @property
     def blocked(self) -> list[BlockedRequest]:
         """Requests the origin confinement refused so far."""
+        ...
+
+    @property
+    def login_blocked(self) -> list[BlockedRequest]:
+        """Requests refused in the login contexts that produced this session (recorded with phase "login")."""
         ...
 
     async def run(self, step: Step, *, timeout_ms: int) -> str | None:
@@ -31,7 +37,7 @@ class ActionSession(Protocol):
         ...
 
     async def screenshot(self) -> bytes:
-        """PNG of the current page, with secret fields masked."""
+        """PNG of the current page, with secret and PII fields masked."""
         ...
 
     async def inspect(self, locator: Locator, *, timeout_ms: int) -> dict[str, Any]:
@@ -43,7 +49,7 @@ class ActionSession(Protocol):
         ...
 
     async def finish(self) -> bytes | None:
-        """Stop tracing and close; the trace zip when tracing was on."""
+        """Stop tracing and close; the trace zip, scrubbed of cookies, secrets and PII, when tracing was on."""
         ...
 
 
@@ -54,6 +60,8 @@ class BrowserDriver(Protocol):
 
     async def close(self) -> None: ...
 
-    async def open_session(self, target: Target, *, trace: bool, mask: list[Step]) -> ActionSession:
-        """A fresh, confined, logged-in context for one action."""
+    async def open_session(
+        self, target: Target, *, trace: bool, mask: list[Step], sensitive: Sensitive | None = None
+    ) -> ActionSession:
+        """A fresh, confined, logged-in context for one action; ``sensitive`` values never reach its trace."""
         ...

@@ -8,7 +8,9 @@ from pathlib import Path
 
 __all__ = ["CHROMIUM_ARGS", "find_chromium", "launch_args"]
 
-# Quiet, offline-friendly flags: no background calls home, no QUIC.
+# Quiet, offline-friendly flags: no background calls home, no QUIC. The last two are
+# part of origin confinement (executor.browser.confine): no shared workers (Playwright
+# cannot route them), and WebRTC may send no UDP that bypasses the context's proxy.
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-background-networking",
     "--disable-component-update",
@@ -16,6 +18,8 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-first-run",
     "--disable-quic",
     "--disable-dev-shm-usage",
+    "--disable-blink-features=SharedWorker",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
 
 

@@ -61,7 +61,11 @@ async def _goto(
     full = urljoin(base_url, url)
     if not confinement.allows(full):
         raise NavigationBlocked(f"goto {url}: outside the target's allowed origins", step=f"goto {url}")
+    mark = len(confinement.blocked)
     response = await page.goto(full, wait_until="load", timeout=timeout)
+    blocked = confinement.navigation_blocked_since(mark)
+    if blocked is not None:  # a redirect hop left the allowed origins; the gate answered 204
+        raise NavigationBlocked(f"goto {url}: redirected to {blocked.origin}{blocked.path}", step=f"goto {url}")
     status = response.status if response is not None else 200
     if status >= 500:
         raise TransientFault(f"goto {url}: server answered {status}", step=f"goto {url}")
@@ -137,6 +141,7 @@ async def perform_step(
     spec = step.spec
     timeout = getattr(spec, "timeout_ms", None) or timeout_ms
     what = step.describe()
+    mark = len(confinement.blocked)  # only what this step blocked can explain this step's failure
     try:
         if step.goto is not None:
             await _goto(page, step.goto, base_url, confinement, timeout, login_path)
@@ -179,8 +184,8 @@ async def perform_step(
         error = classify(exc, what, timeout_ms=timeout)
         if step.is_secret:  # never echo anything a secret step touched
             error = type(error)(f"{step.kind} of a secret value failed ({error.code})", step=what)
-        if confinement.blocked and not isinstance(error, NavigationBlocked) and confinement.blocked[-1].navigation:
-            blocked = confinement.blocked[-1]
+        blocked = confinement.navigation_blocked_since(mark)
+        if blocked is not None and not isinstance(error, NavigationBlocked):
             error = NavigationBlocked(f"{what}: page tried to navigate to {blocked.origin}{blocked.path}", step=what)
         raise error from None
     return None

@@ -10,17 +10,24 @@ session from the pool (or logs in) and gives it back when it finishes. Two
 concurrent actions in one back-office session would read each other's
 session-scoped messages (the billing console's flash carries the new credit's
 id), so a commit's result could be attributed to the wrong request.
+
+A pooled session is a live credential. One left idle longer than
+``idle_logout_s``, and every idle one at ``close()``, is signed out with the
+target's ``logout`` steps (in a context of its own, never traced) and
+dropped; one that cannot be signed out is dropped anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import structlog
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
@@ -30,12 +37,15 @@ from executor.browser.inspect import describe_element, outlined_screenshot
 from executor.browser.launch import find_chromium, launch_args
 from executor.browser.locate import build_locator
 from executor.browser.perform import classify, perform_step
+from executor.browser.trace_scrub import Sensitive, scrub_trace
 from executor.errors import ExecutionError, LoginFailed, SessionLost
 
-__all__ = ["PlaywrightDriver", "PlaywrightSession"]
+__all__ = ["PlaywrightDriver", "PlaywrightSession", "close_context"]
 
+log = structlog.get_logger("steward.browser")
 _SESSION_CHECK_MS = 5_000
 SESSION_TRUST_S = 30.0  # a pooled session used this recently is not re-checked
+IDLE_LOGOUT_S = 300.0  # a pooled session idle this long is signed out
 
 
 def resolve_credentials(target: Target) -> dict[str, str]:
@@ -58,15 +68,32 @@ def _login_path(target: Target) -> str | None:
 class PlaywrightDriver:
     """Launches Chromium (or connects to ``ws_endpoint``) and opens action sessions."""
 
-    def __init__(self, *, headless: bool = True, ws_endpoint: str | None = None, step_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        headless: bool = True,
+        ws_endpoint: str | None = None,
+        step_timeout_ms: int = 10_000,
+        gate_host: str = "127.0.0.1",
+        idle_logout_s: float = IDLE_LOGOUT_S,
+    ) -> None:
         self.headless = headless
         self.ws_endpoint = ws_endpoint
         self.step_timeout_ms = step_timeout_ms
+        # Where each context's network gate listens: the browser must reach it (a remote
+        # browser on another machine needs an address of this host that it can connect to).
+        self.gate_host = gate_host
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
         # Idle login sessions per target: (storage state, when an action last finished with it).
         self._idle: dict[str, list[tuple[Any, float]]] = {}
+        self._targets: dict[str, Target] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.idle_logout_s = idle_logout_s
+        self._sweeper: asyncio.Task[None] | None = None
+        self._logouts: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._confinements: list[Confinement] = []
 
     async def start(self) -> None:
         self._pw = await async_playwright().start()
@@ -76,10 +103,25 @@ class PlaywrightDriver:
             self._browser = await self._pw.chromium.launch(
                 executable_path=find_chromium(), headless=self.headless, args=launch_args()
             )
+        self._loop = asyncio.get_running_loop()
+        self._sweeper = asyncio.create_task(self._sweep())
 
     async def close(self) -> None:
+        """Sign out every idle pooled session, then close the browser."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        if self._logouts:
+            await asyncio.gather(*self._logouts, return_exceptions=True)
         if self._browser is not None:
+            for name in list(self._idle):
+                await self._sign_out(self._targets[name], [s for s, _ in self._idle.pop(name)])
             await self._browser.close()
+        for confinement in self._confinements:
+            await confinement.close()
+        self._confinements = []
         if self._pw is not None:
             await self._pw.stop()
         self._browser = self._pw = None
@@ -91,29 +133,38 @@ class PlaywrightDriver:
         return self._browser
 
     async def new_context(self, target: Target, state: Any) -> tuple[BrowserContext, Confinement]:
-        """A context confined to the target's origins, service workers blocked."""
-        ctx = await self.browser.new_context(
-            storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}
-        )
-        confinement = Confinement(frozenset(target.allowed_origins))
-        await confinement.install(ctx)
+        """A context confined to the target's origins (route layer and network gate), service workers blocked."""
+        confinement = Confinement(frozenset(target.allowed_origins), gate_host=self.gate_host)
+        proxy = await confinement.open_gate()
+        # Kept so close() can stop the gates of contexts nobody finished (a run cut short).
+        self._confinements = [c for c in self._confinements if c.gate_open] + [confinement]
+        try:
+            ctx = await self.browser.new_context(
+                storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}, proxy=proxy
+            )
+            await confinement.install(ctx)
+        except BaseException:
+            await confinement.close()
+            raise
         return ctx, confinement
 
     async def login_state(self, target: Target, *, force: bool = False) -> Any:
         """Storage state of a logged-in session not in use by another action; logs in when needed (never traced)."""
-        state, _ = await self._acquire(target, force=force)
+        state, _, _ = await self._acquire(target, force=force)
         return state
 
-    async def _acquire(self, target: Target, *, force: bool = False) -> tuple[Any, bool]:
-        """(state, trusted): trusted when the session just logged in or worked moments ago."""
+    async def _acquire(self, target: Target, *, force: bool = False) -> tuple[Any, bool, list[BlockedRequest]]:
+        """(state, trusted, blocked during login): trusted when the session just logged in or worked moments ago."""
+        self._targets[target.name] = target
+        await self.evict_idle(target)
         lock = self._locks.setdefault(target.name, asyncio.Lock())
         async with lock:
             idle = self._idle.setdefault(target.name, [])
             if not force and idle:
                 state, released = idle.pop()
-                return state, time.monotonic() - released < SESSION_TRUST_S
+                return state, time.monotonic() - released < SESSION_TRUST_S, []
             if not target.login:
-                return None, True
+                return None, True, []
             creds = resolve_credentials(target)
             ctx, confinement = await self.new_context(target, None)
             try:
@@ -137,34 +188,98 @@ class PlaywrightDriver:
                     message = _scrub(f"login to {target.name} did not reach a signed-in page: {where}: {why}", creds)
                     raise LoginFailed(message, step=where, screenshot=await _login_shot(page, target))
                 state = await ctx.storage_state()
+            except LoginFailed as exc:  # what the login's context blocked is recorded with the failure
+                exc.details = {**(exc.details or {}), "blocked": list(confinement.blocked)}
+                raise
             finally:
-                await ctx.close()
-            return state, True
+                await close_context(ctx, confinement)
+            return state, True, list(confinement.blocked)
 
     def release_state(self, target: Target, state: Any) -> None:
         """An action finished with this login session: the next one may reuse it."""
         if state is not None:
+            self._targets[target.name] = target
             self._idle.setdefault(target.name, []).append((state, time.monotonic()))
 
     def forget_login(self, target: Target) -> None:
-        """Drop the idle sessions (after a lost session, and in tests to force a fresh login)."""
-        self._idle.pop(target.name, None)
+        """Drop the idle sessions (after a lost session, and in tests to force a fresh login); they are signed out."""
+        states = [s for s, _ in self._idle.pop(target.name, [])]
+        if states and self._loop is not None:  # callers may be on another thread (tests are)
+            self._loop.call_soon_threadsafe(self._spawn_sign_out, target, states)
 
-    async def open_session(self, target: Target, *, trace: bool, mask: list[Step]) -> PlaywrightSession:
-        state, trusted = await self._acquire(target)
+    def _spawn_sign_out(self, target: Target, states: list[Any]) -> None:
+        task = asyncio.ensure_future(self._sign_out(target, states))
+        self._logouts.add(task)
+        task.add_done_callback(self._logouts.discard)
+
+    async def evict_idle(self, target: Target | None = None) -> int:
+        """Sign out pooled sessions idle longer than ``idle_logout_s``; how many were evicted."""
+        cutoff = time.monotonic() - self.idle_logout_s
+        evicted = 0
+        for name in [target.name] if target is not None else list(self._idle):
+            idle = self._idle.get(name, [])
+            stale = [s for s, released in idle if released <= cutoff]
+            if stale:
+                self._idle[name] = [(s, r) for s, r in idle if r > cutoff]
+                await self._sign_out(self._targets[name], stale)
+                evicted += len(stale)
+        return evicted
+
+    async def _sweep(self) -> None:
+        """Evict idle sessions even when no action comes to notice them."""
+        while True:
+            await asyncio.sleep(min(60.0, max(1.0, self.idle_logout_s / 4)))
+            try:
+                await self.evict_idle()
+            except Exception as exc:  # the sweeper must outlive one bad sign-out
+                log.warning("session.evict_failed", error=str(exc)[:200])
+
+    async def _sign_out(self, target: Target, states: list[Any]) -> None:
+        """Run the target's logout steps for each state; failures are logged, never raised: the state is gone."""
+        for state in states:
+            if not target.logout:
+                log.info("session.dropped", target=target.name, reason="the target has no logout steps")
+                continue
+            try:
+                ctx, confinement = await self.new_context(target, state)
+            except Exception as exc:
+                log.warning("session.logout_failed", target=target.name, error=str(exc)[:200])
+                continue
+            try:
+                page = await ctx.new_page()
+                for step in target.logout:
+                    await perform_step(
+                        page, step, base_url=target.base_url, confinement=confinement, timeout_ms=self.step_timeout_ms
+                    )
+                log.info("session.signed_out", target=target.name)
+            except Exception as exc:
+                code = getattr(exc, "code", type(exc).__name__)
+                log.warning("session.logout_failed", target=target.name, error=code)
+            finally:
+                with contextlib.suppress(Exception):
+                    await close_context(ctx, confinement)
+
+    async def open_session(
+        self, target: Target, *, trace: bool, mask: list[Step], sensitive: Sensitive | None = None
+    ) -> PlaywrightSession:
+        state, trusted, login_blocked = await self._acquire(target)
         ctx, confinement = await self.new_context(target, state)
         page = await ctx.new_page()
         # A session that worked moments ago skips the check page; if it died since, the first
         # step lands on the login page, raises SessionLost, and the run logs in again.
         if not trusted and target.session_check is not None and not await _session_ok(page, target, confinement):
-            await ctx.close()
-            state = await self.login_state(target, force=True)
+            await close_context(ctx, confinement)
+            state, _, more = await self._acquire(target, force=True)
+            login_blocked += more
             ctx, confinement = await self.new_context(target, state)
             page = await ctx.new_page()
-        session = PlaywrightSession(self, target, ctx, page, confinement, mask)
+        sensitive = sensitive or Sensitive()
+        session = PlaywrightSession(self, target, ctx, page, confinement, mask, sensitive)
         session.state = state
+        session.login_blocked = login_blocked
         if trace:
-            await ctx.tracing.start(screenshots=True, snapshots=True, sources=False)
+            # Screencast frames are pictures: no scrubber can find PII typed into them.
+            await ctx.tracing.start(screenshots=not sensitive.pii, snapshots=True, sources=False)
             session.tracing = True
         return session
 
@@ -187,6 +302,14 @@ async def _session_failure(
         except (ExecutionError, TemplateError) as exc:
             return where, getattr(exc, "message", None) or str(exc)
     return None
+
+
+async def close_context(ctx: BrowserContext, confinement: Confinement) -> None:
+    """Close a context, then its network gate (the gate must outlive every connection of the context)."""
+    try:
+        await ctx.close()
+    finally:
+        await confinement.close()
 
 
 async def _session_ok(page: Page, target: Target, confinement: Confinement) -> bool:
@@ -229,12 +352,15 @@ class PlaywrightSession:
         page: Page,
         confinement: Confinement,
         mask: list[Step],
+        sensitive: Sensitive | None = None,
     ) -> None:
         self.driver, self.target, self.ctx, self.page = driver, target, ctx, page
         self.confinement = confinement
         self.mask = mask
+        self.sensitive = sensitive or Sensitive()
         self.tracing = False
         self.state: Any = None
+        self.login_blocked: list[BlockedRequest] = []
         self.login_path = _login_path(target)
 
     @property
@@ -255,7 +381,9 @@ class PlaywrightSession:
         self.page = await self.ctx.new_page()
 
     async def relogin(self) -> None:
-        state = self.state = await self.driver.login_state(self.target, force=True)
+        state, _, blocked = await self.driver._acquire(self.target, force=True)
+        self.state = state
+        self.login_blocked += blocked
         if state:
             await self.ctx.clear_cookies()
             await self.ctx.add_cookies(state.get("cookies", []))
@@ -280,12 +408,16 @@ class PlaywrightSession:
         data: bytes | None = None
         try:
             if self.tracing:
+                # Cookie values are secrets wherever they show up (a page echoing document.cookie).
+                cookies = [str(c.get("value", "")) for c in await self.ctx.cookies()]
                 with tempfile.TemporaryDirectory(prefix="steward-trace-") as tmp:
                     path = Path(tmp) / "trace.zip"
                     await self.ctx.tracing.stop(path=str(path))
-                    data = path.read_bytes()
+                    raw = path.read_bytes()
+                sensitive = self.sensitive.with_secrets(cookies)
+                data = scrub_trace(raw, sensitive.with_origins(self.target.allowed_origins))
         finally:
-            await self.ctx.close()
+            await close_context(self.ctx, self.confinement)
             self.driver.release_state(self.target, self.state)
             self.state = None
         return data

@@ -329,6 +329,10 @@ def register_dry_run(app: typer.Typer) -> None:
         schema = cat.action(action).params
         params = coerce_text_params(schema, parse_pairs(param, "--param"))
 
+        from executor.logs import configure_logging
+
+        configure_logging("WARNING")  # logs go to stderr as JSON; stdout carries only the report
+
         async def main() -> DryRunReport:
             driver = PlaywrightDriver()
             await driver.start()

@@ -21,6 +21,7 @@ from audit import AuditLog
 from executor.clock import Clock, SystemClock
 from executor.errors import FailClosed, InvalidState, NotFound
 from executor.notify import HUB, KILL, QUEUE, publish
+from executor.redaction import recordable
 from executor.states import TERMINAL, RequestState, can_move
 from executor.store.records import KillSwitch, RequestRecord
 from executor.store.tables import kill_switches, requests
@@ -69,7 +70,8 @@ class Store:
     def _append(self, conn: Connection, events: Iterable[Event], request_id: str | None, actor: str) -> None:
         for event_type, payload in events:
             try:
-                self.audit.append(event_type, action_id=request_id, actor=actor, payload=payload, conn=conn)
+                # Payloads carry page text; a lone surrogate in it must not be able to fail the write.
+                self.audit.append(event_type, action_id=request_id, actor=actor, payload=recordable(payload), conn=conn)
             except Exception as exc:
                 raise FailClosed(f"audit log write failed, nothing changed: {exc}") from exc
 

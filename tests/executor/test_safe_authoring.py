@@ -66,7 +66,7 @@ class TestDryRunShowsTheCommit:
         args = ["dry-run", "issue_credit", "-p", f"account_id={accounts.take()}", "-p", "amount_cents=250"]
         result = CliRunner().invoke(app, [*args, "-p", "reason=Look", "--screenshot", str(shot), "--json"])
         assert result.exit_code == 0, result.output
-        commit = json.loads(result.output)["commit"]
+        commit = json.loads(result.stdout)["commit"]
         assert commit == {
             "role": "button",
             "name": "Apply credit",

@@ -15,7 +15,7 @@ from policies import Policy
 from tests.security._ledger_app import Ledger, ledger_server
 
 pytestmark = pytest.mark.browser
-CATALOGS = Path(__file__).parent / "catalogs"
+CATALOGS = Path(__file__).parent / "catalogs" / "ledger"
 AGENT = "agent-sec"
 
 
