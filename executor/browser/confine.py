@@ -18,10 +18,17 @@ flag), so nothing leaves the context except through the gate.
 A refused navigation is answered 204 No Content, which browsers treat as
 "stay where you are", so a page that tries to leave keeps working. A blocked
 request is recorded by origin and path only: query strings can carry secrets.
+
+Requests to the allowed origins never reach the route handler: the route's
+URL pattern (``foreign_urls``) matches only URLs that do not start with an
+allowed origin, and Playwright evaluates it in the browser's driver, so an
+allowed page load costs no round trip to Python. The gate still checks
+every connection of those loads.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -31,10 +38,25 @@ from action_classes import origin_of
 from executor.browser.blocked import BlockedRequest
 from executor.browser.egress import EgressGate
 
-__all__ = ["BlockedRequest", "Confinement"]
+__all__ = ["BlockedRequest", "Confinement", "foreign_urls"]
 
 # Defence in depth for remote browsers launched without Steward's flags.
 _INIT_SCRIPT = "try { delete globalThis.SharedWorker } catch (e) {}"
+
+
+def _escape(text: str) -> str:
+    """Escape for a pattern read the same by Python's ``re`` and JavaScript (no ``u`` flag)."""
+    return "".join(c if c.isalnum() else "\\" + c for c in text)
+
+
+def foreign_urls(allowed: frozenset[str]) -> re.Pattern[str]:
+    """A URL pattern matching every URL that is not on one of the ``allowed`` origins.
+
+    An origin must be followed by the end, ``/``, ``?`` or ``#``, so
+    ``http://host:80.evil`` and ``http://host:80@evil`` are foreign.
+    """
+    origins = "|".join(_escape(o) for o in sorted(allowed))
+    return re.compile(f"^(?!(?:{origins})(?:[/?#]|$))")
 
 
 @dataclass
@@ -99,5 +121,5 @@ class Confinement:
             await ws.close(code=1008, reason="blocked by confinement")
 
         await context.add_init_script(_INIT_SCRIPT)
-        await context.route("**/*", on_route)
+        await context.route(foreign_urls(self.allowed), on_route)
         await context.route_web_socket("**/*", on_socket)

@@ -6,7 +6,31 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["CHROMIUM_ARGS", "find_chromium", "launch_args"]
+__all__ = ["CHROMIUM_ARGS", "DISABLED_FEATURES", "PLAYWRIGHT_DISABLED_FEATURES", "find_chromium", "launch_args"]
+
+# Chromium reads only the last --disable-features, which replaces Playwright's own list
+# (playwright-core's chromiumSwitches.ts), so that list is repeated here; a test checks it
+# against the installed Playwright. Ours: Autofill asks a Google service about every form,
+# a call home the context's gate blocks and would record as noise in every audit trail.
+PLAYWRIGHT_DISABLED_FEATURES: tuple[str, ...] = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+DISABLED_FEATURES: tuple[str, ...] = (*PLAYWRIGHT_DISABLED_FEATURES, "AutofillServerCommunication")
 
 # Quiet, offline-friendly flags: no background calls home, no QUIC. The last two are
 # part of origin confinement (executor.browser.confine): no shared workers (Playwright
@@ -20,6 +44,7 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-dev-shm-usage",
     "--disable-blink-features=SharedWorker",
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
 )
 
 
