@@ -29,6 +29,16 @@ class SecretFilter:
         return value
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time (test runners and CliRunner swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", *, stream: Any = None, json: bool = True) -> None:
     """JSON lines to stderr (or ``stream``); call once per process."""
     processors: list[Any] = [
@@ -41,6 +51,6 @@ def configure_logging(level: str = "INFO", *, stream: Any = None, json: bool = T
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or _CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

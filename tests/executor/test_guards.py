@@ -147,7 +147,7 @@ class TestKillSwitch:
     def test_mid_execution_abort_before_commit(
         self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
     ) -> None:
-        """Engaged while executing, the run stops at the next step boundary: aborted, console unchanged."""
+        """Engaged while executing, the run stops before its commit (mid-step or at a boundary): aborted, unchanged."""
         steward = make_steward(db_url)
         acc = accounts.take()
         admin = {"X-Fixture-Admin": "test-admin"}
@@ -171,7 +171,7 @@ class TestKillSwitch:
             httpx.post(f"{billing.base_url}/__faults", json={}, headers=admin)
         rec = steward.get(rec.id)
         assert rec.state.value == "aborted"
-        assert "precondition" in (rec.outcome or {}).get("step", "")
+        assert (rec.outcome or {}).get("step", "").startswith(("open session", "precondition"))
         assert rec.commit_started_at is None
         assert billing.db.count_credits(acc) == 0
         types = [e.type for e in steward.audit.entries(action_id=rec.id)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,21 +28,26 @@ def _steward(db_url: str, home: Path) -> Any:
     return Steward(settings_for(db_url, home))
 
 
-def _load_release_010(db_url: str) -> Path:
-    """Fill the empty database at ``db_url`` with release 0.1.0's history; its verifier key."""
-    if db_url.startswith("sqlite"):
+def _load_release_010(db_url: str, home: Path) -> Path:
+    """Fill the empty database at ``db_url`` with release 0.1.0's history and ``home`` with its keys.
+
+    Returns the checkpoint verifier key.
+    """
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgres"
+    shutil.copytree(RELEASE_010 / f"{kind}-keys", home / "keys")
+    if kind == "sqlite":
         import sqlite3
 
         with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
             conn.executescript((RELEASE_010 / "sqlite.sql").read_text())
-        return RELEASE_010 / "sqlite-audit.pub"
+        return home / "keys" / "audit.pub"
     match = re.search(r"search_path%3D(\w+)", db_url)
     assert match, db_url
     dump = (RELEASE_010 / "postgres.sql").read_text().replace("previous_release", match.group(1))
     plain = unquote(db_url.split("?", 1)[0]).replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(dump.encode())  # type: ignore[call-overload]
-    return RELEASE_010 / "postgres-audit.pub"
+    return home / "keys" / "audit.pub"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -95,7 +101,7 @@ class TestNewDatabase:
 class TestUpgradeFromRelease010:
     def test_refused_until_upgraded(self, db_url: str, tmp_path: Path) -> None:
         """A database written before migrations is not used until `steward db upgrade` adopts it."""
-        _load_release_010(db_url)
+        _load_release_010(db_url, tmp_path / "home")
         with pytest.raises(SchemaMismatch, match="steward db upgrade"):
             _steward(db_url, tmp_path / "home")
         current = _cli("db", "current", "--db", db_url)
@@ -103,7 +109,7 @@ class TestUpgradeFromRelease010:
 
     def test_upgrade_keeps_history_and_log(self, db_url: str, tmp_path: Path) -> None:
         """After the upgrade every request, the engaged halt and the signed log are intact and verify."""
-        key = _load_release_010(db_url)
+        key = _load_release_010(db_url, tmp_path / "home")
         result = _cli("db", "upgrade", "--db", db_url)
         assert result.returncode == 0, result.stderr
         assert f"to revision {HEAD}" in result.stdout
