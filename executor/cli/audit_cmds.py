@@ -1,4 +1,4 @@
-"""``steward audit ...``: verify, inspect, export and sign the audit log; ``steward bench audit``.
+"""``steward audit ...``: verify, inspect, export and sign the audit log.
 
 Key discovery for the live database (under ``STEWARD_HOME``, default ./.steward):
 ``keys/audit.key`` signs checkpoints (created by ``checkpoint`` when absent),
@@ -10,7 +10,6 @@ checkpoints are also written to ``checkpoints/`` and evidence lives in
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +41,6 @@ from audit import (
     verify_export,
     verify_inclusion,
 )
-from audit.bench import run_bench, summarize
 from audit.clock import format_ts
 from audit.errors import one_line
 from audit.models import VerifyReport
@@ -51,7 +49,7 @@ from audit.timeline import action_timeline, affected_actions, format_affected, f
 from executor.cli._common import DbOption, JsonOption, emit_json, fail, friendly_errors, resolve_db
 from executor.config import Settings
 
-__all__ = ["app", "bench_audit"]
+__all__ = ["app"]
 
 app = typer.Typer(
     name="audit",
@@ -321,25 +319,3 @@ def affected(
         emit_json({"since": start, "until": end, "actions": [a.model_dump() for a in found]})
     else:
         typer.echo(format_affected(found))
-
-
-@friendly_errors
-def bench_audit(
-    entries: Annotated[int, typer.Option("--entries", help="Log size for verify and proofs.")] = 1_000_000,
-    appends: Annotated[int, typer.Option("--appends", help="Appends per throughput run.")] = 10_000,
-    pg: Annotated[
-        str | None, typer.Option("--pg", help="PostgreSQL URL (default: $STEWARD_TEST_PG).")
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/audit.json"),
-    as_json: JsonOption = False,
-) -> None:
-    """Audit benchmark: appends/s (SQLite, PostgreSQL x4), verify entries/s, proof latency."""
-    results = run_bench(
-        entries=entries, appends=appends, pg_url=pg or os.environ.get("STEWARD_TEST_PG"), out=out,
-        say=lambda msg: typer.echo(msg, err=True),
-    )
-    if as_json:
-        emit_json(results)
-    else:
-        typer.echo(summarize(results))
-        typer.echo(f"results written to {out}")
