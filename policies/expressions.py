@@ -24,7 +24,7 @@ import cel
 
 from policies.errors import PolicyEvaluationError
 
-__all__ = ["VARIABLES", "Expression", "bind", "describe", "first_sentence"]
+__all__ = ["VARIABLES", "Expression", "bind", "describe", "first_sentence", "variables_of"]
 
 VARIABLES: frozenset[str] = frozenset({"params", "context", "action", "request"})
 
@@ -103,6 +103,21 @@ def first_sentence(exc: BaseException) -> str:
     return line.split(". ")[0].rstrip(".")[:200]
 
 
+def variables_of(
+    params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    action: Mapping[str, Any],
+    requester: str,
+) -> dict[str, Any]:
+    """The four variables of a request as plain values (what ``bind`` converts for CEL)."""
+    return {
+        "params": dict(params),
+        "context": dict(context),
+        "action": dict(action),
+        "request": {"requester": requester},
+    }
+
+
 def bind(
     params: Mapping[str, Any],
     context: Mapping[str, Any],
@@ -110,11 +125,4 @@ def bind(
     requester: str,
 ) -> cel.Context:
     """The CEL activation for one request, converted once and shared by every expression."""
-    return cel.Context(
-        {
-            "params": dict(params),
-            "context": dict(context),
-            "action": dict(action),
-            "request": {"requester": requester},
-        }
-    )
+    return cel.Context(variables_of(params, context, action, requester))
