@@ -93,3 +93,40 @@ def bench_audit(
     else:
         typer.echo(summarize(results))
         typer.echo(f"results written to {out}")
+@app.command("policy")
+@friendly_errors
+def bench_policy(
+    rules: Annotated[int, typer.Option(min=10, max=100_000, help="Generated rules for issue_credit.")] = 1000,
+    decisions: Annotated[int, typer.Option(min=100, max=1_000_000, help="Decisions timed per run.")] = 3000,
+    runs: Annotated[int, typer.Option(min=1, max=20, help="Runs; the best run is reported.")] = 3,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/policy.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Policy decision time (p50/p95/p99) and load time: generated rules and the shipped default policy."""
+    from benchmarks.policy import run_policy_bench, summarize
+
+    result = run_policy_bench(rules=rules, decisions=decisions, runs=runs, out=out,
+                              say=lambda msg: typer.echo(msg, err=True))
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(summarize(result))
+    _wrote(out)
+
+
+@app.command("cli")
+@friendly_errors
+def bench_cli(
+    runs: Annotated[int, typer.Option(min=3, max=200, help="Runs of each command; the median is reported.")] = 15,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/cli.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Start-up time of `steward --help` and `steward status ID` (local and --server), in fresh processes."""
+    from benchmarks.cli import run_cli_bench, summarize
+
+    result = run_cli_bench(runs=runs, out=out, say=lambda msg: typer.echo(msg, err=True))
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(summarize(result))
+    _wrote(out)
