@@ -12,7 +12,7 @@ Each module measures one thing and writes its figures to ``bench-results/``
 
 The dependency goes one way: benchmarks import the product packages, and no
 product module imports ``benchmarks`` (``executor/cli/bench_cmds.py`` loads it
-inside each command; ``tests/test_layout.py`` checks both).
+inside each command; ``tests/benchmarks/test_layout.py`` checks both).
 """
 
 __all__: list[str] = []

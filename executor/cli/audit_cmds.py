@@ -13,48 +13,25 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from audit import (
-    AuditError,
-    AuditLog,
-    Checkpointer,
-    FileEvidenceStore,
-    InvalidProofError,
-    Verifier,
-    export,
-    hash_value,
-    keygen,
-    load_or_create_pii_key,
-    load_pii_key,
-    load_signer,
-    load_verifier,
-    open_checkpoint,
-    open_engine,
-    parse_ts,
-    verify_consistency,
-    verify_export,
-    verify_inclusion,
-)
-from audit.clock import format_ts
-from audit.errors import one_line
-from audit.models import VerifyReport
-from audit.note import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
-from audit.timeline import action_timeline, affected_actions, format_affected, format_timeline
 from executor.cli._common import DbOption, JsonOption, emit_json, fail, friendly_errors, resolve_db
 from executor.config import Settings
 
+if TYPE_CHECKING:
+    from audit import AuditLog, Verifier
+    from audit.models import VerifyReport
+
+# The audit package and SQLAlchemy load inside each command: `steward --help` needs neither.
 __all__ = ["app"]
 
 app = typer.Typer(
     name="audit",
     help="Verify, inspect, export and sign the tamper-evident audit log.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 PII_KEY_FILE = "pii.key"
 
@@ -62,6 +39,13 @@ PII_KEY_FILE = "pii.key"
 @contextmanager
 def _log(db: str | None) -> Iterator[AuditLog]:
     """The audit log of an existing database (never creates one by accident)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from audit import AuditError, AuditLog, open_engine
+    from audit.errors import one_line
+
     url = resolve_db(db)
     parsed = make_url(url)
     database = parsed.database or ""
@@ -83,6 +67,9 @@ def _log(db: str | None) -> Iterator[AuditLog]:
 
 
 def _verifier(key: str | None, settings: Settings) -> Verifier | None:
+    from audit import load_verifier
+    from audit.note import PUBLIC_KEY_FILE
+
     if key:
         return load_verifier(key)
     default = settings.key_dir / PUBLIC_KEY_FILE
@@ -119,6 +106,8 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Check the whole log; exit 1 naming the first bad seq or checkpoint."""
+    from audit import FileEvidenceStore, verify_export
+
     settings = Settings()
     trusted = [trusted_checkpoint.read_text(encoding="utf-8")] if trusted_checkpoint else []
     if export_dir is not None:
@@ -142,6 +131,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The readable timeline of one action, with its inclusion-proof status."""
+    from audit.timeline import action_timeline, format_timeline
+
     with _log(db) as log:
         timeline = action_timeline(log, action_id, verifier=_verifier(key, Settings()))
     if not timeline.entries:
@@ -163,6 +154,8 @@ def export_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Write entries.jsonl, checkpoints/ and evidence-manifest.json for offline verification."""
+    from audit import FileEvidenceStore, export
+
     settings = Settings()
     evidence = FileEvidenceStore(settings.evidence_dir) if settings.evidence_dir.is_dir() else None
     with _log(db) as log:
@@ -181,6 +174,9 @@ def export_cmd(
 @friendly_errors
 def checkpoint(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Sign a checkpoint of the log now (creates keys/audit.key on first use)."""
+    from audit import Checkpointer, keygen, load_signer
+    from audit.note import PRIVATE_KEY_FILE
+
     settings = Settings()
     key_path = settings.key_dir / PRIVATE_KEY_FILE
     if key_path.exists():
@@ -205,6 +201,9 @@ def keygen_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key.")] = False,
 ) -> None:
     """Create the checkpoint signing key pair (and the PII key if missing); print the verifier key."""
+    from audit import keygen, load_or_create_pii_key
+    from audit.note import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
+
     directory = out or Settings().key_dir
     signer = keygen(directory, name, overwrite=force)
     load_or_create_pii_key(directory / PII_KEY_FILE)
@@ -214,6 +213,8 @@ def keygen_cmd(
 
 
 def _latest_signed(log: AuditLog, key: str | None) -> tuple[int, bytes, str]:
+    from audit import open_checkpoint
+
     latest = log.latest_checkpoint()
     if latest is None:
         fail("no checkpoint yet; sign one with: steward audit checkpoint")
@@ -231,6 +232,8 @@ def proof(
     as_json: JsonOption = False,
 ) -> None:
     """Inclusion proof of entry SEQ in the latest signed checkpoint, verified."""
+    from audit import InvalidProofError, verify_inclusion
+
     with _log(db) as log:
         size, root, signature = _latest_signed(log, key)
         if not 0 <= seq < size:
@@ -269,6 +272,8 @@ def consistency(
     as_json: JsonOption = False,
 ) -> None:
     """Consistency proof that the log at NEW entries extends the log at OLD entries."""
+    from audit import open_checkpoint, verify_consistency
+
     with _log(db) as log:
         p = log.consistency_proof(old, new)
         verifier = _verifier(key, Settings())
@@ -296,6 +301,8 @@ def hash_cmd(
     json_value: Annotated[bool, typer.Option("--json-value", help="Parse VALUE as JSON.")] = False,
 ) -> None:
     """Print the HMAC the log stores for FIELD=VALUE (search the log for it)."""
+    from audit import hash_value, load_pii_key
+
     key = load_pii_key(Settings().key_dir / PII_KEY_FILE)
     typer.echo(hash_value(field, json.loads(value) if json_value else value, key))
 
@@ -311,6 +318,9 @@ def affected(
     as_json: JsonOption = False,
 ) -> None:
     """Every action that changed records in [since, until): action, params, outcome, values, evidence."""
+    from audit import format_ts, parse_ts
+    from audit.timeline import affected_actions, format_affected
+
     start = format_ts(parse_ts(since))
     end = format_ts(parse_ts(until)) if until else "9999-12-31T23:59:59.999Z"
     with _log(db) as log:

@@ -18,7 +18,10 @@ from executor.cli._common import JsonOption, emit_json, friendly_errors
 __all__ = ["app"]
 
 app = typer.Typer(
-    name="bench", help="Benchmarks (results written to files under bench-results/).", no_args_is_help=True
+    name="bench",
+    help="Benchmarks (results written to files under bench-results/).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

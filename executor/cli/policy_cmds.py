@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from action_classes import Catalog, CatalogError, load_catalog
 from executor.cli._common import JsonOption, emit_json, fail, friendly_errors
 from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH
-from policies import CaseFileError, Policy, PolicyLoadError, load_policy, run_cases
+
+if TYPE_CHECKING:
+    from action_classes import Catalog
+    from policies import Policy
 
 __all__ = ["app"]
 
 app = typer.Typer(
-    name="policy", help="Check policies and run policy test cases.", no_args_is_help=True
+    name="policy", help="Check policies and run policy test cases.", no_args_is_help=True, rich_markup_mode=None
 )
 
 PolicyOption = Annotated[
@@ -38,6 +40,9 @@ def _print_problems(problems: list[object]) -> None:
 
 
 def _load(policy: list[Path] | None, catalog: Path) -> tuple[Policy, Catalog]:
+    from action_classes import CatalogError, load_catalog
+    from policies import PolicyLoadError, load_policy
+
     try:
         loaded_catalog = load_catalog(catalog)
     except CatalogError as exc:
@@ -59,6 +64,8 @@ def test_cmd(
     json_out: JsonOption = False,
 ) -> None:
     """Run policy test cases; exit 1 when any case fails or the file is malformed."""
+    from policies import CaseFileError, run_cases
+
     loaded, loaded_catalog = _load(policy, catalog)
     try:
         report = run_cases(file, loaded, loaded_catalog)
