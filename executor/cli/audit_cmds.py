@@ -106,7 +106,8 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Check the whole log; exit 1 naming the first bad seq or checkpoint."""
-    from audit import FileEvidenceStore, verify_export
+    from audit import FileEvidenceStore
+    from audit.export import verify_export
 
     settings = Settings()
     trusted = [trusted_checkpoint.read_text(encoding="utf-8")] if trusted_checkpoint else []
@@ -154,7 +155,8 @@ def export_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Write entries.jsonl, checkpoints/ and evidence-manifest.json for offline verification."""
-    from audit import FileEvidenceStore, export
+    from audit import FileEvidenceStore
+    from audit.export import export  # the function: ``audit.export`` may already name the submodule
 
     settings = Settings()
     evidence = FileEvidenceStore(settings.evidence_dir) if settings.evidence_dir.is_dir() else None
