@@ -16,6 +16,7 @@ as PolicyEvaluationError by the caller, never treated as "no match".
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +25,7 @@ import cel
 
 from policies.errors import PolicyEvaluationError
 
-__all__ = ["VARIABLES", "Expression", "bind", "describe", "first_sentence", "variables_of"]
+__all__ = ["VARIABLES", "Expression", "bind", "compiled", "describe", "first_sentence", "variables_of"]
 
 VARIABLES: frozenset[str] = frozenset({"params", "context", "action", "request"})
 
@@ -85,6 +86,15 @@ class Expression:
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
+
+
+@functools.lru_cache(maxsize=16_384)
+def compiled(source: str) -> Expression:
+    """``Expression(source)``, compiled once: a rule's validator and its ``condition`` share it.
+
+    Expressions are immutable, so sharing one between rules and policies is safe.
+    """
+    return Expression(source)
 
 
 def describe(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from action_classes import Action, ActionClass
 from policies.decision import PolicyInput
 from policies.errors import PolicyEvaluationError
-from policies.expressions import Expression, bind
+from policies.expressions import Expression, bind, compiled
 
 __all__ = ["Limit", "PolicyFile", "Rule", "number", "parse_duration"]
 
@@ -121,7 +121,7 @@ class Rule(_Selecting):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            Expression(value)
+            compiled(value)
         return value
 
     def model_post_init(self, context: Any, /) -> None:
@@ -130,7 +130,7 @@ class Rule(_Selecting):
     @cached_property
     def condition(self) -> Expression | None:
         """The compiled ``when``, or None when the rule always applies."""
-        return Expression(self.when) if self.when is not None else None
+        return compiled(self.when) if self.when is not None else None
 
     def applies_to(self, action: Action) -> bool:
         """True when the rule's action and category select ``action`` (before ``when``)."""
@@ -167,7 +167,7 @@ class Limit(_Selecting):
     @field_validator("sum")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        Expression(value)
+        compiled(value)
         return value
 
     @field_validator("per")
@@ -194,7 +194,7 @@ class Limit(_Selecting):
     @cached_property
     def expression(self) -> Expression:
         """The compiled ``sum``."""
-        return Expression(self.sum)
+        return compiled(self.sum)
 
     def bucket(self, request: PolicyInput) -> str:
         """Whose usage counts: ``global`` or ``requester:<id>`` (the executor's storage key)."""
