@@ -35,6 +35,8 @@ __all__ = ["RuleIndex", "check_key", "evaluate_in_order"]
 
 # Conditions per list program: one call each, and far below any parser limit.
 _CHUNK = 512
+# Up to this many applicable rules, evaluating them in order is cheaper than the index's bookkeeping.
+FEW_RULES = 8
 _PROBE = "\x00steward-index-probe"
 _ABSENT, _UNKNOWN = object(), object()
 
@@ -188,21 +190,28 @@ class _Group:
 class RuleIndex:
     """A policy's rules, prepared at load so that ``match`` evaluates as little as it may."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], few_rules: int = FEW_RULES) -> None:
         self.rules = tuple(rules)
+        self.few_rules = few_rules
         members: dict[tuple[frozenset[str] | None, str | None], list[tuple[int, Rule]]] = {}
         for pos, rule in enumerate(self.rules):
             members.setdefault((rule.action_names, rule.category), []).append((pos, rule))
         self._groups = [_Group(group) for group in members.values()]
-        self._for_action: dict[tuple[str, str], list[_Group]] = {}
+        self._for_action: dict[tuple[str, str], tuple[list[_Group], tuple[Rule, ...] | None]] = {}
 
-    def _groups_for(self, action: Action) -> list[_Group]:
+    def _plan(self, action: Action) -> tuple[list[_Group], tuple[Rule, ...] | None]:
+        """The groups that select ``action``, and its rules in order when there are few enough to just run."""
         key = (action.name, action.category)
         found = self._for_action.get(key)
         if found is None:
-            found = [g for g in self._groups if g.selector.applies_to(action)]
+            groups = [g for g in self._groups if g.selector.applies_to(action)]
+            rules = tuple(r for r in self.rules if r.applies_to(action))
+            found = (groups, rules if len(rules) <= self.few_rules else None)
             self._for_action[key] = found
         return found
+
+    def _groups_for(self, action: Action) -> list[_Group]:
+        return self._plan(action)[0]
 
     def match(self, action: Action, variables: cel.Context, values: Mapping[str, Any]) -> list[Rule]:
         """The rules that select ``action`` and whose condition holds, in policy order.
@@ -211,7 +220,9 @@ class RuleIndex:
         index reads keys there). Raises PolicyEvaluationError exactly when
         ``evaluate_in_order`` over the applicable rules does, with the same message.
         """
-        groups = self._groups_for(action)
+        groups, few = self._plan(action)
+        if few is not None:
+            return evaluate_in_order(few, variables)
         keyed = [g.keyed_candidates(values) for g in groups]
         matched: list[int] = []
         if all(g.run(variables, k, self.rules, matched) for g, k in zip(groups, keyed, strict=True)):

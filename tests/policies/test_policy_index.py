@@ -135,9 +135,16 @@ class TestSameAsReference:
         """Class, matched and decisive rules, limits, explanation and errors agree on random policies."""
         found_limits = data.draw(limits())
         policy = Policy(data.draw(rules()), found_limits)
+        policy.index.few_rules = data.draw(st.sampled_from([0, 8]))  # 0: the index even for a handful of rules
         for _ in range(4):
             pin = data.draw(inputs(catalog, [x.id for x in found_limits]))
             assert outcome(policy.decide, pin) == outcome(policy.decide_reference, pin)
+
+    def test_few_rules_run_in_order(self, default_policy: Policy, catalog: Catalog) -> None:
+        """An action with a handful of rules skips the index's bookkeeping; one with many uses it."""
+        action = catalog.action("issue_credit")
+        assert default_policy.index._plan(action)[1] is not None
+        assert Policy(generated_rules(50)).index._plan(action)[1] is None
 
     @pytest.mark.parametrize("seed", [1, 2])
     def test_generated_large_policy(self, catalog: Catalog, seed: int) -> None:
