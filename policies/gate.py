@@ -31,7 +31,7 @@ from typing import Any
 import cel
 
 from action_classes import Action, ActionClass, strictest
-from policies.decision import Decision, LimitCheck, PolicyInput, RuleHit
+from policies.decision import Decision, LimitCheck, PolicyInput
 from policies.errors import PolicyEvaluationError
 from policies.expressions import variables_of
 from policies.index import RuleIndex, evaluate_in_order
@@ -88,11 +88,7 @@ class GateState:
 
     def to_decision(self, policy_version: str) -> Decision:
         """The frozen Decision for the finished state."""
-        hits = [
-            RuleHit(id=r.id, action_class=r.action_class, reason=r.display_reason(),
-                    relax=r.relax, decisive=r.id in self.decisive)
-            for r in self.matches
-        ]
+        hits = [r.hits[r.id in self.decisive] for r in self.matches]
         checks = [
             LimitCheck(
                 id=x.limit.id, scope=x.limit.scope, per=x.limit.per, current=x.current,
@@ -198,9 +194,9 @@ class TakeStrictest:
     """The strictest of the baseline, the non-relax matches and the exceeded limits."""
 
     def __call__(self, state: GateState) -> GateState:
-        classes = [state.baseline]
-        classes += [r.action_class for r in state.matches if not r.relax]
-        classes += [x.limit.action_class for x in state.limits if x.exceeded]
+        classes = {state.baseline}
+        classes.update(r.action_class for r in state.matches if not r.relax)
+        classes.update(x.limit.action_class for x in state.limits if x.exceeded)
         state.action_class = strictest(classes)
         return state
 

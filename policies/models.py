@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from action_classes import Action, ActionClass
-from policies.decision import PolicyInput
+from policies.decision import PolicyInput, RuleHit
 from policies.errors import PolicyEvaluationError
 from policies.expressions import Expression, bind, compiled
 
@@ -141,6 +141,17 @@ class Rule(_Selecting):
     def display_reason(self) -> str:
         """The reason, or a fallback naming the rule when the file gives none."""
         return self.reason or f"rule {self.id} sets {self.action_class.value}"
+
+    @cached_property
+    def hits(self) -> tuple[RuleHit, RuleHit]:
+        """This rule's RuleHit as a decision lists it: (not decisive, decisive).
+
+        Built once: a RuleHit is frozen, so decisions share them instead of
+        validating one per matched rule per decision.
+        """
+        made = [RuleHit(id=self.id, action_class=self.action_class, reason=self.display_reason(),
+                        relax=self.relax, decisive=decisive) for decisive in (False, True)]
+        return made[0], made[1]
 
 
 class Limit(_Selecting):
