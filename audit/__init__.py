@@ -198,9 +198,12 @@ def __getattr__(name: str) -> object:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'audit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    loaded = importlib.import_module(module)
+    # Bind every name of that module now: importing audit.export sets the attribute
+    # ``export`` to the submodule, which must not hide the function of that name.
+    for other in _SOURCES[module]:
+        globals()[other] = getattr(loaded, other)
+    return globals()[name]
 
 
 def __dir__() -> list[str]:

@@ -26,12 +26,14 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_CATALOG_DIR",
     "DEFAULT_POLICY_PATH",
+    "NO_POLICY",
     "Settings",
     "default_db_url",
     "env_flag",
     "normalize_db_url",
 ]
 
+NO_POLICY = "none"  # `--policy none`: every action runs at its catalog class
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_DIR = _PACKAGE_ROOT / "action_classes" / "catalog"
 DEFAULT_POLICY_PATH = _PACKAGE_ROOT / "policies" / "default.yaml"

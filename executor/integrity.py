@@ -19,12 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from action_classes import Catalog, load_catalog
-from executor.config import Settings
+from executor.config import NO_POLICY, Settings
 from policies import Policy, load_policy, no_policy
 
 __all__ = ["NO_POLICY", "load_catalog_for", "load_policy_for", "policy_path_option"]
 
-NO_POLICY = "none"
 
 
 def policy_path_option(value: str | None, default: Path) -> Path | None:

@@ -8,6 +8,7 @@ from action_classes import Action
 from policies.decision import Decision, PolicyInput
 from policies.errors import PolicyLoadError, PolicyProblem
 from policies.gate import GateState, GateStep, default_pipeline
+from policies.index import RuleIndex
 from policies.models import Limit, Rule
 
 __all__ = ["Policy"]
@@ -17,7 +18,11 @@ class Policy:
     """Rules and budget limits, compiled; ``decide`` maps a request to a Decision.
 
     Build one with ``load_policy``. A Policy is immutable after construction
-    and safe to share between threads and workers of one process.
+    and safe to share between threads and workers of one process. Everything a
+    decision needs is prepared here, at load: compiled conditions, the rules
+    grouped by selector and filed by key, and list programs over the rest
+    (``policies.index``), so a decision binds the request once and evaluates
+    only the rules that can still match.
     """
 
     def __init__(
@@ -40,8 +45,10 @@ class Policy:
         self.end_marker = end_marker  # every file finished with `end: true`
         self._rules_by_action: dict[tuple[str, str], tuple[Rule, ...]] = {}
         self._limits_by_action: dict[str, tuple[Limit, ...]] = {}
-        steps = default_pipeline(self.rules_for, self.limits_for)
+        self.index = RuleIndex(self.rules)
+        steps = default_pipeline(self.rules_for, self.limits_for, self.index)
         self.pipeline: tuple[GateStep, ...] = tuple(steps)
+        self.reference_pipeline: tuple[GateStep, ...] = tuple(default_pipeline(self.rules_for, self.limits_for))
 
     def rules_for(self, action: Action) -> tuple[Rule, ...]:
         """The rules whose action and category select ``action`` (conditions not evaluated)."""
@@ -72,8 +79,20 @@ class Policy:
         cannot be evaluated, or when ``request.usage`` is a dict without an
         applicable limit's id: reject the request, execute nothing.
         """
+        return self._run(self.pipeline, request)
+
+    def decide_reference(self, request: PolicyInput) -> Decision:
+        """``decide`` the straightforward way: every applicable rule evaluated, in policy order.
+
+        Slower, and the same Decision or the same error by construction of the
+        index; kept as the oracle that tests and ``steward bench policy`` hold
+        ``decide`` to.
+        """
+        return self._run(self.reference_pipeline, request)
+
+    def _run(self, steps: Sequence[GateStep], request: PolicyInput) -> Decision:
         state = GateState(request)
-        for step in self.pipeline:
+        for step in steps:
             state = step(state)
         return state.to_decision(self.version)
 

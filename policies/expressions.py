@@ -16,6 +16,7 @@ as PolicyEvaluationError by the caller, never treated as "no match".
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +25,7 @@ import cel
 
 from policies.errors import PolicyEvaluationError
 
-__all__ = ["VARIABLES", "Expression", "bind", "describe", "first_sentence"]
+__all__ = ["VARIABLES", "Expression", "bind", "compiled", "describe", "first_sentence", "variables_of"]
 
 VARIABLES: frozenset[str] = frozenset({"params", "context", "action", "request"})
 
@@ -87,6 +88,15 @@ class Expression:
         return f"Expression({self.source!r})"
 
 
+@functools.lru_cache(maxsize=16_384)
+def compiled(source: str) -> Expression:
+    """``Expression(source)``, compiled once: a rule's validator and its ``condition`` share it.
+
+    Expressions are immutable, so sharing one between rules and policies is safe.
+    """
+    return Expression(source)
+
+
 def describe(exc: BaseException) -> str:
     """A one-line account of a CEL runtime error, with a hint for missing keys."""
     if isinstance(exc, KeyError):
@@ -103,6 +113,21 @@ def first_sentence(exc: BaseException) -> str:
     return line.split(". ")[0].rstrip(".")[:200]
 
 
+def variables_of(
+    params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    action: Mapping[str, Any],
+    requester: str,
+) -> dict[str, Any]:
+    """The four variables of a request as plain values (what ``bind`` converts for CEL)."""
+    return {
+        "params": dict(params),
+        "context": dict(context),
+        "action": dict(action),
+        "request": {"requester": requester},
+    }
+
+
 def bind(
     params: Mapping[str, Any],
     context: Mapping[str, Any],
@@ -110,11 +135,4 @@ def bind(
     requester: str,
 ) -> cel.Context:
     """The CEL activation for one request, converted once and shared by every expression."""
-    return cel.Context(
-        {
-            "params": dict(params),
-            "context": dict(context),
-            "action": dict(action),
-            "request": {"requester": requester},
-        }
-    )
+    return cel.Context(variables_of(params, context, action, requester))

@@ -26,13 +26,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import cel
 
 from action_classes import Action, ActionClass, strictest
-from policies.decision import Decision, LimitCheck, PolicyInput, RuleHit
+from policies.decision import Decision, LimitCheck, PolicyInput
 from policies.errors import PolicyEvaluationError
-from policies.expressions import bind
+from policies.expressions import variables_of
+from policies.index import RuleIndex, evaluate_in_order
 from policies.models import Limit, Rule, number
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Explain",
     "GateState",
     "GateStep",
+    "MatchIndexed",
     "MatchRules",
     "StartFromDefault",
     "TakeStrictest",
@@ -68,6 +71,7 @@ class GateState:
 
     request: PolicyInput
     variables: cel.Context | None = None
+    values: dict[str, Any] = field(default_factory=dict)
     default_class: ActionClass = ActionClass.FORBIDDEN
     baseline: ActionClass = ActionClass.FORBIDDEN
     matches: list[Rule] = field(default_factory=list)
@@ -84,11 +88,7 @@ class GateState:
 
     def to_decision(self, policy_version: str) -> Decision:
         """The frozen Decision for the finished state."""
-        hits = [
-            RuleHit(id=r.id, action_class=r.action_class, reason=r.display_reason(),
-                    relax=r.relax, decisive=r.id in self.decisive)
-            for r in self.matches
-        ]
+        hits = [r.hits[r.id in self.decisive] for r in self.matches]
         checks = [
             LimitCheck(
                 id=x.limit.id, scope=x.limit.scope, per=x.limit.per, current=x.current,
@@ -116,8 +116,9 @@ class BindVariables:
         request = state.request
         action = request.action
         info = {"name": action.name, "category": action.category, "target": action.target}
+        state.values = variables_of(request.params, request.context, info, request.requester)
         try:
-            state.variables = bind(request.params, request.context, info, request.requester)
+            state.variables = cel.Context(state.values)
         except Exception as exc:  # a value CEL cannot hold must not skip the rules
             raise PolicyEvaluationError(f"cannot read the request for policy: {exc}") from exc
         return state
@@ -132,23 +133,27 @@ class StartFromDefault:
 
 
 class MatchRules:
-    """Collect every rule whose selector and condition match."""
+    """Collect every rule whose selector and condition match, evaluating each in policy order.
+
+    The straightforward reference: ``MatchIndexed`` must give the same answer.
+    """
 
     def __init__(self, rules_for: Callable[[Action], Sequence[Rule]]) -> None:
         self.rules_for = rules_for
 
     def __call__(self, state: GateState) -> GateState:
-        for rule in self.rules_for(state.request.action):
-            if rule.condition is None:
-                state.matches.append(rule)
-                continue
-            value = rule.condition.evaluate(state.activation(), f"rule {rule.id}", rule.id)
-            if not isinstance(value, bool):
-                raise PolicyEvaluationError(
-                    f"rule {rule.id}: condition gave {value!r}, not true or false", rule.id
-                )
-            if value:
-                state.matches.append(rule)
+        state.matches.extend(evaluate_in_order(self.rules_for(state.request.action), state.activation()))
+        return state
+
+
+class MatchIndexed:
+    """The same matches as ``MatchRules``, through the policy's rule index (``policies.index``)."""
+
+    def __init__(self, index: RuleIndex) -> None:
+        self.index = index
+
+    def __call__(self, state: GateState) -> GateState:
+        state.matches.extend(self.index.match(state.request.action, state.activation(), state.values))
         return state
 
 
@@ -189,9 +194,9 @@ class TakeStrictest:
     """The strictest of the baseline, the non-relax matches and the exceeded limits."""
 
     def __call__(self, state: GateState) -> GateState:
-        classes = [state.baseline]
-        classes += [r.action_class for r in state.matches if not r.relax]
-        classes += [x.limit.action_class for x in state.limits if x.exceeded]
+        classes = {state.baseline}
+        classes.update(r.action_class for r in state.matches if not r.relax)
+        classes.update(x.limit.action_class for x in state.limits if x.exceeded)
         state.action_class = strictest(classes)
         return state
 
@@ -225,13 +230,15 @@ class Explain:
 
 
 def default_pipeline(
-    rules_for: Callable[[Action], Sequence[Rule]], limits_for: Callable[[str], Sequence[Limit]]
+    rules_for: Callable[[Action], Sequence[Rule]],
+    limits_for: Callable[[str], Sequence[Limit]],
+    index: RuleIndex | None = None,
 ) -> list[GateStep]:
-    """The gate's steps in order."""
+    """The gate's steps in order; matching goes through ``index`` when given, else rule by rule."""
     return [
         BindVariables(),
         StartFromDefault(),
-        MatchRules(rules_for),
+        MatchIndexed(index) if index is not None else MatchRules(rules_for),
         CheckLimits(limits_for),
         ApplyRelax(),
         TakeStrictest(),

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from action_classes import Action, ActionClass
-from policies.decision import PolicyInput
+from policies.decision import PolicyInput, RuleHit
 from policies.errors import PolicyEvaluationError
-from policies.expressions import Expression, bind
+from policies.expressions import Expression, bind, compiled
 
 __all__ = ["Limit", "PolicyFile", "Rule", "number", "parse_duration"]
 
@@ -121,7 +121,7 @@ class Rule(_Selecting):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            Expression(value)
+            compiled(value)
         return value
 
     def model_post_init(self, context: Any, /) -> None:
@@ -130,7 +130,7 @@ class Rule(_Selecting):
     @cached_property
     def condition(self) -> Expression | None:
         """The compiled ``when``, or None when the rule always applies."""
-        return Expression(self.when) if self.when is not None else None
+        return compiled(self.when) if self.when is not None else None
 
     def applies_to(self, action: Action) -> bool:
         """True when the rule's action and category select ``action`` (before ``when``)."""
@@ -141,6 +141,17 @@ class Rule(_Selecting):
     def display_reason(self) -> str:
         """The reason, or a fallback naming the rule when the file gives none."""
         return self.reason or f"rule {self.id} sets {self.action_class.value}"
+
+    @cached_property
+    def hits(self) -> tuple[RuleHit, RuleHit]:
+        """This rule's RuleHit as a decision lists it: (not decisive, decisive).
+
+        Built once: a RuleHit is frozen, so decisions share them instead of
+        validating one per matched rule per decision.
+        """
+        made = [RuleHit(id=self.id, action_class=self.action_class, reason=self.display_reason(),
+                        relax=self.relax, decisive=decisive) for decisive in (False, True)]
+        return made[0], made[1]
 
 
 class Limit(_Selecting):
@@ -167,7 +178,7 @@ class Limit(_Selecting):
     @field_validator("sum")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        Expression(value)
+        compiled(value)
         return value
 
     @field_validator("per")
@@ -194,7 +205,7 @@ class Limit(_Selecting):
     @cached_property
     def expression(self) -> Expression:
         """The compiled ``sum``."""
-        return Expression(self.sum)
+        return compiled(self.sum)
 
     def bucket(self, request: PolicyInput) -> str:
         """Whose usage counts: ``global`` or ``requester:<id>`` (the executor's storage key)."""

@@ -16,6 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help: Rich's help renderer alone costs more start-up than the rest of --help.
+    rich_markup_mode=None,
 )
 requests_cmds.register(app)
 ops_cmds.register(app)
@@ -43,18 +45,20 @@ _mount_optional()
 
 def main() -> None:
     """Console entry point: every error is one line on stderr and a non-zero exit."""
-    import click
+    from executor.cli._common import click_errors
 
+    errors = click_errors()
     try:
         code = app(standalone_mode=False)
-    except click.UsageError as exc:
-        hint = f" (see: steward {exc.ctx.command_path.split(' ', 1)[-1]} --help)" if exc.ctx else ""
+    except errors.UsageError as exc:
+        sub = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
+        hint = f" (see: steward {sub + ' ' if sub else ''}--help)" if exc.ctx else ""
         sys.stderr.write(f"error: {exc.format_message()}{hint}\n")
         sys.exit(2)
-    except click.ClickException as exc:
+    except errors.ClickException as exc:
         sys.stderr.write(f"error: {exc.format_message()}\n")
         sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (errors.Abort, KeyboardInterrupt):
         sys.stderr.write("error: interrupted\n")
         sys.exit(130)
     except Exception as exc:  # one line, never a traceback

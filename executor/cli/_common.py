@@ -22,6 +22,8 @@ __all__ = [
     "PolicyOption",
     "PolicyPinOption",
     "WitnessOption",
+    "click_errors",
+    "current_context",
     "emit_json",
     "fail",
     "friendly_errors",
@@ -56,6 +58,28 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def emit_json(obj: Any) -> None:
     """Print ``obj`` as one JSON object on stdout."""
     sys.stdout.write(json.dumps(obj, sort_keys=True, default=str) + "\n")
+
+
+def click_errors() -> Any:
+    """The exceptions module of the click that Typer runs on.
+
+    Typer vendors its own copy of click (``typer._click``) since 0.2x: the
+    ``click`` package's UsageError or context are not the ones it uses.
+    """
+    try:
+        from typer._click import exceptions
+    except ImportError:  # an older Typer runs on the click package
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
+def current_context() -> Any:
+    """The running command's click context, or None."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # an older Typer runs on the click package
+        from click import get_current_context  # type: ignore[no-redef]
+    return get_current_context(silent=True)
 
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:

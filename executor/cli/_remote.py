@@ -30,14 +30,14 @@ def client_for(server: str | None, token: str | None) -> Any:
         return None
     if not token:
         raise typer.BadParameter("--server needs --token (or $STEWARD_TOKEN)")
-    import click
     import httpx
 
+    from executor.cli._common import current_context
     from executor.client import StewardClient
 
     # A command makes a few calls: no keep-alive, so no socket outlives one.
     http = httpx.Client(base_url=server, timeout=90.0, limits=httpx.Limits(max_keepalive_connections=0))
-    context = click.get_current_context(silent=True)
+    context = current_context()
     if context is not None:
         context.call_on_close(http.close)
     return StewardClient(server, token, http=http)

@@ -1,4 +1,4 @@
-"""``steward audit ...``: verify, inspect, export and sign the audit log; ``steward bench audit``.
+"""``steward audit ...``: verify, inspect, export and sign the audit log.
 
 Key discovery for the live database (under ``STEWARD_HOME``, default ./.steward):
 ``keys/audit.key`` signs checkpoints (created by ``checkpoint`` when absent),
@@ -10,55 +10,29 @@ checkpoints are also written to ``checkpoints/`` and evidence lives in
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from audit import (
-    AuditError,
-    AuditLog,
-    Checkpointer,
-    FileEvidenceStore,
-    InvalidProofError,
-    Verifier,
-    export,
-    hash_value,
-    keygen,
-    load_or_create_pii_key,
-    load_pii_key,
-    load_signer,
-    load_verifier,
-    open_checkpoint,
-    open_engine,
-    parse_ts,
-    verify_consistency,
-    verify_export,
-    verify_inclusion,
-    witness_notes,
-)
-from audit.bench import run_bench, summarize
-from audit.clock import format_ts
-from audit.errors import one_line
-from audit.models import VerifyReport
-from audit.note import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
-from audit.timeline import action_timeline, affected_actions, format_affected, format_timeline
-from executor.audit_keys import VerifierKey, find_verifier, judge
 from executor.cli._common import DbOption, JsonOption, emit_json, fail, friendly_errors, resolve_db
 from executor.config import Settings
 
-__all__ = ["app", "bench_audit"]
+if TYPE_CHECKING:
+    from audit import AuditLog, Verifier
+    from audit.models import VerifyReport
+    from executor.audit_keys import VerifierKey
+
+# The audit package and SQLAlchemy load inside each command: `steward --help` needs neither.
+__all__ = ["app"]
 
 app = typer.Typer(
     name="audit",
     help="Verify, inspect, export and sign the tamper-evident audit log.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 PII_KEY_FILE = "pii.key"
 
@@ -66,6 +40,13 @@ PII_KEY_FILE = "pii.key"
 @contextmanager
 def _log(db: str | None) -> Iterator[AuditLog]:
     """The audit log of an existing database (never creates one by accident)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from audit import AuditError, AuditLog, open_engine
+    from audit.errors import one_line
+
     url = resolve_db(db)
     parsed = make_url(url)
     database = parsed.database or ""
@@ -87,6 +68,9 @@ def _log(db: str | None) -> Iterator[AuditLog]:
 
 
 def _verifier(key: str | None, settings: Settings) -> Verifier | None:
+    from audit import load_verifier
+    from executor.audit_keys import find_verifier
+
     if key:
         return load_verifier(key)
     found = find_verifier(settings)
@@ -138,6 +122,10 @@ def verify(
     Checkpoint signatures are checked with the verifier key; a log with signed
     checkpoints and no usable key fails (the signatures could not be checked).
     """
+    from audit import FileEvidenceStore, witness_notes
+    from audit.export import verify_export
+    from executor.audit_keys import find_verifier, judge
+
     settings = Settings()
     trusted: list[str | tuple[str, str]] = []
     if trusted_checkpoint:
@@ -168,6 +156,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The readable timeline of one action, with its inclusion-proof status."""
+    from audit.timeline import action_timeline, format_timeline
+
     with _log(db) as log:
         timeline = action_timeline(log, action_id, verifier=_verifier(key, Settings()))
     if not timeline.entries:
@@ -189,6 +179,9 @@ def export_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Write entries.jsonl, checkpoints/ and evidence-manifest.json for offline verification."""
+    from audit import FileEvidenceStore
+    from audit.export import export  # the function: ``audit.export`` may already name the submodule
+
     settings = Settings()
     evidence = FileEvidenceStore(settings.evidence_dir) if settings.evidence_dir.is_dir() else None
     with _log(db) as log:
@@ -207,6 +200,9 @@ def export_cmd(
 @friendly_errors
 def checkpoint(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Sign a checkpoint of the log now (creates keys/audit.key on first use)."""
+    from audit import Checkpointer, keygen, load_signer
+    from audit.note import PRIVATE_KEY_FILE
+
     settings = Settings()
     key_path = settings.key_dir / PRIVATE_KEY_FILE
     if key_path.exists():
@@ -231,6 +227,9 @@ def keygen_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key.")] = False,
 ) -> None:
     """Create the checkpoint signing key pair (and the PII key if missing); print the verifier key."""
+    from audit import keygen, load_or_create_pii_key
+    from audit.note import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
+
     directory = out or Settings().key_dir
     signer = keygen(directory, name, overwrite=force)
     load_or_create_pii_key(directory / PII_KEY_FILE)
@@ -240,6 +239,8 @@ def keygen_cmd(
 
 
 def _latest_signed(log: AuditLog, key: str | None) -> tuple[int, bytes, str]:
+    from audit import open_checkpoint
+
     latest = log.latest_checkpoint()
     if latest is None:
         fail("no checkpoint yet; sign one with: steward audit checkpoint")
@@ -257,6 +258,8 @@ def proof(
     as_json: JsonOption = False,
 ) -> None:
     """Inclusion proof of entry SEQ in the latest signed checkpoint, verified."""
+    from audit import InvalidProofError, verify_inclusion
+
     with _log(db) as log:
         size, root, signature = _latest_signed(log, key)
         if not 0 <= seq < size:
@@ -295,6 +298,8 @@ def consistency(
     as_json: JsonOption = False,
 ) -> None:
     """Consistency proof that the log at NEW entries extends the log at OLD entries."""
+    from audit import open_checkpoint, verify_consistency
+
     with _log(db) as log:
         p = log.consistency_proof(old, new)
         verifier = _verifier(key, Settings())
@@ -322,6 +327,8 @@ def hash_cmd(
     json_value: Annotated[bool, typer.Option("--json-value", help="Parse VALUE as JSON.")] = False,
 ) -> None:
     """Print the HMAC the log stores for FIELD=VALUE (search the log for it)."""
+    from audit import hash_value, load_pii_key
+
     key = load_pii_key(Settings().key_dir / PII_KEY_FILE)
     typer.echo(hash_value(field, json.loads(value) if json_value else value, key))
 
@@ -337,6 +344,9 @@ def affected(
     as_json: JsonOption = False,
 ) -> None:
     """Every action that changed records in [since, until): action, params, outcome, values, evidence."""
+    from audit import format_ts, parse_ts
+    from audit.timeline import affected_actions, format_affected
+
     start = format_ts(parse_ts(since))
     end = format_ts(parse_ts(until)) if until else "9999-12-31T23:59:59.999Z"
     with _log(db) as log:
@@ -345,25 +355,3 @@ def affected(
         emit_json({"since": start, "until": end, "actions": [a.model_dump() for a in found]})
     else:
         typer.echo(format_affected(found))
-
-
-@friendly_errors
-def bench_audit(
-    entries: Annotated[int, typer.Option("--entries", help="Log size for verify and proofs.")] = 1_000_000,
-    appends: Annotated[int, typer.Option("--appends", help="Appends per throughput run.")] = 10_000,
-    pg: Annotated[
-        str | None, typer.Option("--pg", help="PostgreSQL URL (default: $STEWARD_TEST_PG).")
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/audit.json"),
-    as_json: JsonOption = False,
-) -> None:
-    """Audit benchmark: appends/s (SQLite, PostgreSQL x4), verify entries/s, proof latency."""
-    results = run_bench(
-        entries=entries, appends=appends, pg_url=pg or os.environ.get("STEWARD_TEST_PG"), out=out,
-        say=lambda msg: typer.echo(msg, err=True),
-    )
-    if as_json:
-        emit_json(results)
-    else:
-        typer.echo(summarize(results))
-        typer.echo(f"results written to {out}")

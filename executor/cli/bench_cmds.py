@@ -1,19 +1,32 @@
-"""``steward bench ...``: benchmarks that write their results to a file."""
+"""``steward bench ...``: thin commands over the ``benchmarks`` package, which each writes a result file.
+
+The benchmark code lives in ``benchmarks/`` so the product holds product code
+only; every import of it happens inside a command, so ``steward --help`` and the
+product never load it.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from executor.cli._common import emit_json, friendly_errors
+from executor.cli._common import JsonOption, emit_json, friendly_errors
 
 __all__ = ["app"]
 
 app = typer.Typer(
-    name="bench", help="Benchmarks (results written to files under bench-results/).", no_args_is_help=True
+    name="bench",
+    help="Benchmarks (results written to files under bench-results/).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
+
+
+def _wrote(out: Path) -> None:
+    typer.echo(f"wrote {out}", err=True)
 
 
 @app.command("e2e")
@@ -24,21 +37,99 @@ def bench_e2e(
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: temporary SQLite).")] = None,
 ) -> None:
     """Median submit-to-succeeded time of autonomous issue_credit against the fixture."""
-    from executor.bench_e2e import run_e2e_bench
+    from benchmarks.e2e import run_e2e_bench
 
-    result = run_e2e_bench(runs=runs, out=out, db=db, say=typer.echo)
+    emit_json(run_e2e_bench(runs=runs, out=out, db=db, say=typer.echo))
+    _wrote(out)
+
+
+@app.command("api")
+@friendly_errors
+def bench_api(
+    seconds: Annotated[float, typer.Option("--seconds", min=1, max=3600, help="How long to submit.")] = 60.0,
+    clients: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 4,
+    out: Annotated[Path, typer.Option(help="Result file.")] = Path("bench-results/api.json"),
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: temporary SQLite).")] = None,
+) -> None:
+    """Submissions per second over HTTP with concurrent clients, p50/p99 latency, exactly-once count."""
+    from benchmarks.api import run_api_bench
+
+    result = run_api_bench(seconds=seconds, clients=clients, out=out, db=db)
     emit_json(result)
-    typer.echo(f"wrote {out}", err=True)
+    _wrote(out)
+    if not result["exactly_once"]:
+        raise typer.Exit(2)
 
 
-def _mount_others() -> None:
-    from executor.cli.audit_cmds import bench_audit
-    from executor.cli.bench_api import bench_api
-    from executor.cli.soak_cmd import soak
+@app.command("soak")
+@friendly_errors
+def bench_soak(
+    actions: Annotated[int, typer.Option(min=1, max=100_000, help="Autonomous credits to run.")] = 500,
+    out: Annotated[Path, typer.Option(help="Result file.")] = Path("bench-results/soak.json"),
+) -> None:
+    """Success rate, retries, double commits and memory over N credits with faults injected."""
+    from benchmarks.soak import run_soak
 
-    app.command("audit")(bench_audit)
-    app.command("api")(bench_api)
-    app.command("soak")(soak)
+    result = run_soak(actions=actions, out=out, say=lambda line: typer.echo(line, err=True))
+    emit_json({k: v for k, v in result.items() if k not in ("rss_samples", "failures")})
+    _wrote(out)
 
 
-_mount_others()
+@app.command("audit")
+@friendly_errors
+def bench_audit(
+    entries: Annotated[int, typer.Option("--entries", help="Log size for verify and proofs.")] = 1_000_000,
+    appends: Annotated[int, typer.Option("--appends", help="Appends per throughput run.")] = 10_000,
+    pg: Annotated[str | None, typer.Option("--pg", help="PostgreSQL URL (default: $STEWARD_TEST_PG).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/audit.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Audit benchmark: appends/s (SQLite, PostgreSQL x4), verify entries/s, proof latency."""
+    from benchmarks.audit import run_bench, summarize
+
+    results = run_bench(
+        entries=entries, appends=appends, pg_url=pg or os.environ.get("STEWARD_TEST_PG"), out=out,
+        say=lambda msg: typer.echo(msg, err=True),
+    )
+    if as_json:
+        emit_json(results)
+    else:
+        typer.echo(summarize(results))
+        typer.echo(f"results written to {out}")
+@app.command("policy")
+@friendly_errors
+def bench_policy(
+    rules: Annotated[int, typer.Option(min=10, max=100_000, help="Generated rules for issue_credit.")] = 1000,
+    decisions: Annotated[int, typer.Option(min=100, max=1_000_000, help="Decisions timed per run.")] = 3000,
+    runs: Annotated[int, typer.Option(min=1, max=20, help="Runs; the best run is reported.")] = 3,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/policy.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Policy decision time (p50/p95/p99) and load time: generated rules and the shipped default policy."""
+    from benchmarks.policy import run_policy_bench, summarize
+
+    result = run_policy_bench(rules=rules, decisions=decisions, runs=runs, out=out,
+                              say=lambda msg: typer.echo(msg, err=True))
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(summarize(result))
+    _wrote(out)
+
+
+@app.command("cli")
+@friendly_errors
+def bench_cli(
+    runs: Annotated[int, typer.Option(min=3, max=200, help="Runs of each command; the median is reported.")] = 15,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/cli.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Start-up time of `steward --help` and `steward status ID` (local and --server), in fresh processes."""
+    from benchmarks.cli import run_cli_bench, summarize
+
+    result = run_cli_bench(runs=runs, out=out, say=lambda msg: typer.echo(msg, err=True))
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(summarize(result))
+    _wrote(out)

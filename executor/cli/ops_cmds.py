@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from enum import StrEnum
 from typing import Annotated
 
@@ -29,8 +27,12 @@ from executor.cli._remote import ServerOption, TokenOption, client_for, remote_c
 
 __all__ = ["FixtureName", "catalog_app", "fixtures_app", "register"]
 
-catalog_app = typer.Typer(name="catalog", help="Check catalogs of targets and actions.", no_args_is_help=True)
-fixtures_app = typer.Typer(name="fixtures", help="Fixture back-offices for demos and tests.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    name="catalog", help="Check catalogs of targets and actions.", no_args_is_help=True, rich_markup_mode=None
+)
+fixtures_app = typer.Typer(
+    name="fixtures", help="Fixture back-offices for demos and tests.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @catalog_app.command("check")
@@ -165,6 +167,8 @@ def fixtures_serve(
     ] = None,
 ) -> None:
     """Serve a fixture back-office in the foreground (default: the billing console)."""
+    import os
+
     if name is FixtureName.billing:
         from fixtures.billing_console import serve as serve_billing
 
@@ -278,6 +282,8 @@ def register(app: typer.Typer) -> None:
         witness: WitnessOption = None,
     ) -> None:
         """Run a worker: claim queued requests and execute them in the browser."""
+        import asyncio
+
         from executor.browser.playwright_driver import PlaywrightDriver
         from executor.logs import configure_logging
         from executor.worker import Worker
@@ -317,6 +323,7 @@ def register_dry_run(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Perform an action's preconditions and steps in a real browser; locate, never click, the commit."""
+        import asyncio
         from pathlib import Path
 
         from action_classes import coerce_text_params, load_catalog

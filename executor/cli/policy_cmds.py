@@ -9,20 +9,21 @@ can check a file exactly as a server will load it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from action_classes import Catalog, CatalogError, load_catalog
 from executor.cli._common import EndMarkerOption, JsonOption, emit_json, fail, friendly_errors
-from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings
-from executor.integrity import NO_POLICY
-from policies import CaseFileError, Policy, PolicyLoadError, load_policy, no_policy, run_cases
+from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, NO_POLICY, Settings
+
+if TYPE_CHECKING:
+    from action_classes import Catalog
+    from policies import Policy
 
 __all__ = ["app"]
 
 app = typer.Typer(
-    name="policy", help="Check policies and run policy test cases.", no_args_is_help=True
+    name="policy", help="Check policies and run policy test cases.", no_args_is_help=True, rich_markup_mode=None
 )
 
 PolicyOption = Annotated[
@@ -50,6 +51,9 @@ def _print_problems(problems: list[object]) -> None:
 
 def _load(policy: list[Path] | None, catalog: Path, pin: str | None,
           require_end_marker: bool) -> tuple[Policy, Catalog]:
+    from action_classes import CatalogError, load_catalog
+    from policies import PolicyLoadError, load_policy, no_policy
+
     env = Settings()
     pin = pin or env.policy_sha256
     marker = require_end_marker or env.require_end_marker
@@ -83,6 +87,8 @@ def test_cmd(
 ) -> None:
     """Run policy test cases; exit 1 when any case fails, names a rule or limit the policy lacks,
     or the file is malformed."""
+    from policies import CaseFileError, run_cases
+
     loaded, loaded_catalog = _load(policy, catalog, sha256, require_end_marker)
     try:
         report = run_cases(file, loaded, loaded_catalog)

@@ -19,6 +19,7 @@ from executor.cli._common import (
     friendly_errors,
     open_steward,
     parse_pairs,
+    resolve_db,
     warn_unauthenticated,
 )
 from executor.cli._remote import ServerOption, TokenOption, client_for, remote_call
@@ -182,9 +183,16 @@ def register(app: typer.Typer) -> None:
         if client is not None:
             _show(remote_call(lambda: client.get(request_id, wait=min(wait, 60.0) or None)), as_json)
             return
-        steward = open_steward(db, home=home)
-        rec = _wait(steward, request_id, wait) if wait else steward.get(request_id)
-        _show(rec, as_json)
+        # A read: the row itself, without opening the service (catalog, policy, audit log).
+        from executor.cli._lookup import read_request
+
+        url = resolve_db(db)
+        view = read_request(url, request_id)
+        deadline = time.monotonic() + wait
+        while wait and not view["terminal"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            view = read_request(url, request_id)
+        _show(view, as_json)
 
     @app.command()
     @friendly_errors

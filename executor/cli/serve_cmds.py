@@ -26,8 +26,12 @@ from executor.cli._remote import ServerOption, TokenOption
 
 __all__ = ["keys_app", "register"]
 
-keys_app = typer.Typer(name="keys", help="API keys: bearer tokens with a role (agent, operator, auditor).",
-                       no_args_is_help=True)
+keys_app = typer.Typer(
+    name="keys",
+    help="API keys: bearer tokens with a role (agent, operator, auditor).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 def _keys(db: str | None) -> Any:

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from action_classes import request_ref
 from executor.clock import iso
 from executor.states import TERMINAL, RequestState
+from executor.store.view import public_view
 
 __all__ = ["KillSwitch", "RequestRecord"]
 
@@ -54,31 +54,7 @@ class RequestRecord(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """The fields shown to agents, operators and the CLI."""
-        outcome = self.outcome or {}
-        return {
-            "id": self.id,
-            "ref": request_ref(self.id),
-            "action": self.action,
-            "target": self.target,
-            "requester": self.requester,
-            "idempotency_key": self.idempotency_key,
-            "params": self.params,
-            "params_hash": self.params_hash,
-            "context": self.context,
-            "state": self.state.value,
-            "class": self.action_class,
-            "decision": self.decision,
-            "confirmation": self.confirmation,
-            "approval": self.approval,
-            "outcome": outcome or None,
-            "extracted": outcome.get("extracted", {}),
-            "evidence": outcome.get("evidence", []),
-            "error": {"code": self.error_code, "message": self.error_message} if self.error_code else None,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-            "expires_at": iso(self.expires_at),
-            "terminal": self.terminal,
-        }
+        return public_view({name: getattr(self, name) for name in type(self).model_fields})
 
 
 class KillSwitch(BaseModel):

@@ -98,7 +98,7 @@ class TestClients:
 class TestBench:
     def test_short_run_counts_exactly_once(self, tmp_path: Path, billing: Any) -> None:
         """A two-second run accepts submissions and finds each in the database exactly once."""
-        from executor.cli.bench_api import run_api_bench
+        from benchmarks.api import run_api_bench
 
         result = run_api_bench(seconds=2, clients=4, out=tmp_path / "api.json")
         assert result["accepted"] > 10 and result["errors"] == 0 and result["exactly_once"]

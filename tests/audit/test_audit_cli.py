@@ -12,7 +12,8 @@ from _audit_support import tamper
 from typer.testing import CliRunner
 
 from audit import AuditLog, hash_value, load_pii_key, open_engine
-from executor.cli.audit_cmds import app, bench_audit
+from executor.cli.audit_cmds import app
+from executor.cli.bench_cmds import bench_audit
 
 runner = CliRunner()
 

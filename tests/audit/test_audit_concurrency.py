@@ -8,8 +8,8 @@ import time
 from collections import Counter
 
 from audit import AuditLog, Checkpointer, CheckpointPolicy, Signer
-from audit.bench import append_worker
 from audit.log import MAX_PAYLOAD_BYTES
+from benchmarks.audit import append_worker
 
 PER_THREAD = 60
 PER_PROCESS = 60

@@ -15,13 +15,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from executor.cli._common import emit_json, friendly_errors
-
-__all__ = ["bench_api", "run_api_bench"]
+__all__ = ["run_api_bench"]
 
 
 def _pct(sorted_ms: list[float], q: float) -> float:
@@ -106,18 +102,3 @@ def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = N
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
-
-
-@friendly_errors
-def bench_api(
-    seconds: Annotated[float, typer.Option("--seconds", min=1, max=3600, help="How long to submit.")] = 60.0,
-    clients: Annotated[int, typer.Option(min=1, max=64, help="Concurrent clients.")] = 4,
-    out: Annotated[Path, typer.Option(help="Result file.")] = Path("bench-results/api.json"),
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: temporary SQLite).")] = None,
-) -> None:
-    """Submissions per second over HTTP with concurrent clients, p50/p99 latency, exactly-once count."""
-    result = run_api_bench(seconds=seconds, clients=clients, out=out, db=db)
-    emit_json(result)
-    typer.echo(f"wrote {out}", err=True)
-    if not result["exactly_once"]:
-        raise typer.Exit(2)

@@ -19,7 +19,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import statistics
 import tempfile
@@ -33,15 +32,16 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from audit._bench_log import build_log, sample_event
 from audit._parallel import cores
 from audit.engine import normalize_url, open_engine
 from audit.export import export, verify_export
 from audit.log import AuditLog
 from audit.note import Signer
 from audit.schema import install_schema
+from benchmarks._machine import cpu_times, load_average, machine, steal_percent
+from benchmarks.audit_log import build_log, sample_event
 
-__all__ = ["TARGETS", "pg_schema", "run_bench", "sample_event"]
+__all__ = ["TARGETS", "append_worker", "pg_schema", "run_bench", "sample_event", "summarize"]
 
 TARGETS = {
     "sqlite_appends_per_s": 5000.0,
@@ -63,43 +63,6 @@ def pg_schema(url: str, prefix: str = "bench") -> Iterator[str]:
         with base.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         base.dispose()
-
-
-def _load() -> float | None:
-    """The 1-minute load average: other work on the machine skews every figure here."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
-
-
-def _cpu_times() -> tuple[int, int] | None:
-    """(steal, total) jiffies of all CPUs so far, from /proc/stat (Linux); None elsewhere."""
-    try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    return (fields[7], sum(fields)) if len(fields) == 8 else None
-
-
-def _steal_percent(start: tuple[int, int] | None) -> float | None:
-    """Share of CPU time the hypervisor gave to other guests since ``start``: a noisy-neighbour gauge."""
-    end = _cpu_times()
-    if start is None or end is None or end[1] <= start[1]:
-        return None
-    return round(100 * (end[0] - start[0]) / (end[1] - start[1]), 1)
-
-
-def _cpu() -> dict[str, Any]:
-    """CPU model and whether it has SHA instructions (Linux /proc/cpuinfo): hosts differ between runs."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {"cpu_model": platform.processor() or None, "cpu_sha_extensions": None}
-    first_cpu = info.split("\n\n", 1)[0].splitlines()
-    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first_cpu)}
-    flags, model = fields.get("flags", "").split(), fields.get("model name")
-    return {"cpu_model": model, "cpu_sha_extensions": "sha_ni" in flags}
 
 
 def _sha256_mb_per_s() -> float:
@@ -316,11 +279,9 @@ def run_bench(
     say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run every measurement, write ``out`` (JSON) and return the results."""
-    cpu_start = _cpu_times()
+    cpu_start = cpu_times()
     results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), **_cpu(), "load_average_at_start": _load(),
-                    "sha256_mb_per_s_at_start": _sha256_mb_per_s()},
+        "machine": {**machine(), "sha256_mb_per_s_at_start": _sha256_mb_per_s()},
         "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="steward-bench-") as tmp:
@@ -335,8 +296,8 @@ def run_bench(
             results["pg_note"] = "skipped: no PostgreSQL URL (--pg or STEWARD_TEST_PG)"
         say(f"Building and verifying a log of {entries} entries...")
         results.update(bench_verify_and_proofs(work, entries))
-    results["machine"]["load_average_at_end"] = _load()
-    results["machine"]["cpu_steal_percent"] = _steal_percent(cpu_start)
+    results["machine"]["load_average_at_end"] = load_average()
+    results["machine"]["cpu_steal_percent"] = steal_percent(cpu_start)
     results["machine"]["sha256_mb_per_s_at_end"] = _sha256_mb_per_s()
     results["pass"] = {
         "sqlite_appends_per_s": results["sqlite_appends_per_s"] >= TARGETS["sqlite_appends_per_s"],
