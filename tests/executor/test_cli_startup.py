@@ -139,3 +139,13 @@ class TestUsageErrors:
         done = subprocess.run([sys.executable, "-c", "from executor.cli import main; main()", *args],
                               capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and hint in done.stderr, done.stderr
+
+
+class TestLeanRef:
+    def test_same_ref_as_the_catalog(self) -> None:
+        """The lean view's copy of request_ref gives exactly action_classes.request_ref."""
+        from action_classes import request_ref
+        from executor.store.view import request_ref as lean_ref
+
+        for request_id in ("req_0001", "req_01a236c3a1b21ecbfed72300", "x" * 40):
+            assert lean_ref(request_id) == request_ref(request_id)
