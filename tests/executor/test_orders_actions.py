@@ -21,6 +21,7 @@ ORD-001037     paid       cancellation
 ORD-001043     shipped    cancellation of a shipped order
 ORD-001045     paid       shipment
 ORD-001046     paid       forbidden refund (never reaches the browser)
+ORD-009999     (none)     lookup of an order that does not exist
 =============  =========  ======================================================
 """
 
@@ -154,6 +155,17 @@ class TestRefusedByTheAdmin:
         assert "is not one of ['Placed', 'Paid']" in (rec.error_message or "")
         assert orders.db.order("ORD-001043").status == "shipped"
         assert "commit.started" not in _types(steward, rec.id)
+
+
+    def test_unknown_order_fails_without_a_guess(self, steward: Any, run_worker: Any, orders: Any) -> None:
+        """A number the search does not find fails the lookup at its precondition, naming the step."""
+        assert orders.db.order("ORD-009999") is None
+        rec, _ = steward.submit(SubmitRequest(action="lookup_order", params={"order_number": "ORD-009999"}), AGENT)
+        run_worker(steward)
+        rec = steward.get(rec.id)
+        assert rec.state.value == "failed", rec.error_message
+        assert (rec.outcome or {})["step"] == 'extract link "ORD-009999" within css="#result_list"'
+        assert "no matching element" in (rec.error_message or "")
 
 
 class TestCustomerConfirmed:
