@@ -219,7 +219,7 @@ class TestHumanApproved:
         assert rec.state.value == "succeeded", rec.error_message
         assert (rec.approval or {})["operator"] == OPERATOR
         assert orders.db.order("ORD-001037").status == "cancelled"
-        assert (rec.outcome or {})["extracted"]["status"] == "cancelled"
+        assert (rec.outcome or {})["extracted"]["status"] == "Cancelled"
 
     def test_shipment_with_carrier_and_date(
         self, steward: Any, run_worker: Any, orders: Any
