@@ -72,20 +72,31 @@ def _write(folder: Path, **files: str) -> Path:
 
 
 class TestShippedCatalog:
-    def test_loads_with_four_actions(self) -> None:
-        """The shipped billing catalog loads and defines the four documented actions."""
+    def test_loads_both_targets_and_their_actions(self) -> None:
+        """The shipped catalog loads the billing console's four actions and the orders admin's six."""
         catalog = load_catalog(DEFAULT_CATALOG_DIR, env={})
-        assert set(catalog.actions) == {"lookup_account", "issue_credit", "update_contact_email", "cancel_subscription"}
-        assert catalog.actions["lookup_account"].read_only
-        assert all(a.commit is not None for n, a in catalog.actions.items() if n != "lookup_account")
+        assert set(catalog.targets) == {"billing_console", "orders_admin"}
+        by_target = {t: {n for n, a in catalog.actions.items() if a.target == t} for t in catalog.targets}
+        assert by_target == {
+            "billing_console": {"lookup_account", "issue_credit", "update_contact_email", "cancel_subscription"},
+            "orders_admin": {
+                "lookup_order", "refund_order", "change_shipping_address", "cancel_order", "add_internal_note",
+                "create_shipment",
+            },
+        }
+        readers = {n for n, a in catalog.actions.items() if a.read_only}
+        assert readers == {"lookup_account", "lookup_order"}
+        assert all(a.commit is not None for n, a in catalog.actions.items() if n not in readers)
         assert len(catalog.version) == 64
 
     def test_env_points_target_elsewhere(self) -> None:
-        """BILLING_URL moves base_url and allowed_origins together."""
+        """BILLING_URL and ORDERS_URL move each target's base_url and allowed_origins together."""
         catalog = load_catalog(DEFAULT_CATALOG_DIR, env={"BILLING_URL": "http://127.0.0.1:5555"})
         target = catalog.targets["billing_console"]
         assert target.base_url == "http://127.0.0.1:5555"
         assert target.allowed_origins == ["http://127.0.0.1:5555"]
+        orders = load_catalog(DEFAULT_CATALOG_DIR, env={"ORDERS_URL": "http://127.0.0.1:5556"}).targets["orders_admin"]
+        assert (orders.base_url, orders.allowed_origins) == ("http://127.0.0.1:5556", ["http://127.0.0.1:5556"])
 
     def test_unknown_action_is_denied(self) -> None:
         """An action without a catalog entry is unknown (deny by default)."""

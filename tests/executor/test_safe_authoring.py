@@ -32,10 +32,10 @@ actions:
 
 class TestCatalogCheckStrict:
     def test_shipped_catalog_passes_strict(self) -> None:
-        """steward catalog check --strict passes on the shipped catalog."""
+        """steward catalog check --strict passes on the shipped catalog (billing console and orders admin)."""
         result = CliRunner().invoke(app, ["catalog", "check", "--strict"])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("ok: 1 target(s), 4 action(s)")
+        assert result.output.startswith("ok: 2 target(s), 10 action(s)")
 
     def test_warnings_fail_only_strict(self, tmp_path: Path) -> None:
         """Warnings print with file:line; exit 0 without --strict, 1 with it."""

@@ -18,7 +18,11 @@ class TestOpenAITools:
         """Every action is a function tool with its parameter schema."""
         tools = openai_tools(load_catalog(DEFAULT_CATALOG_DIR, env={}))
         names = [t["function"]["name"] for t in tools]
-        assert names == sorted(["lookup_account", "issue_credit", "update_contact_email", "cancel_subscription"])
+        assert names == sorted([
+            "lookup_account", "issue_credit", "update_contact_email", "cancel_subscription",
+            "lookup_order", "refund_order", "change_shipping_address", "cancel_order", "add_internal_note",
+            "create_shipment",
+        ])
         credit = next(t for t in tools if t["function"]["name"] == "issue_credit")["function"]
         params = credit["parameters"]["properties"]["params"]
         assert params["properties"]["amount_cents"]["maximum"] == 1_000_000
@@ -40,4 +44,4 @@ class TestOpenAITools:
     def test_cli(self) -> None:
         """steward catalog tools prints the schemas as JSON."""
         result = CliRunner().invoke(app, ["catalog", "tools"])
-        assert result.exit_code == 0 and len(json.loads(result.output)["tools"]) == 4
+        assert result.exit_code == 0 and len(json.loads(result.output)["tools"]) == 10
