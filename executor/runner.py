@@ -74,6 +74,8 @@ class _Run:
     committed: bool = False  # commit.started is durable: only verification may decide from here
     step_task: asyncio.Future[Any] | None = None  # the pre-commit wait a kill switch may cut short
     halt: Halted | FailClosed | None = None
+    # Screenshots being taken and stored while the run goes on: (label, stored item or None).
+    shots: list[tuple[str, asyncio.Future[dict[str, Any] | None]]] = field(default_factory=list)
 
     @property
     def extracted(self) -> dict[str, Any]:
@@ -198,16 +200,39 @@ class Runner:
         done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
         await self._record(run, [("step.completed", done)])
 
-    async def _evidence(self, run: _Run, kind: str, label: str, data: bytes | None, media_type: str) -> None:
-        if not data:
-            return
-        ref = await asyncio.to_thread(self.steward.evidence.put, data, media_type=media_type)
-        item = {"kind": kind, "label": label, "sha256": ref.sha256, "size": ref.size, "media_type": media_type}
+    def _put(self, data: bytes, media_type: str) -> dict[str, Any]:
+        """Hash and store evidence (blocking: call it in a thread)."""
+        ref = self.steward.evidence.put(data, media_type=media_type)
+        item: dict[str, Any] = {"sha256": ref.sha256, "size": ref.size, "media_type": media_type}
         path = self.steward.evidence.path(ref.sha256)
         if path is not None:
             item["path"] = str(path)
+        return item
+
+    async def _evidence(self, run: _Run, kind: str, label: str, data: bytes | None, media_type: str) -> None:
+        if data:
+            await self._add_evidence(run, kind, label, await asyncio.to_thread(self._put, data, media_type))
+
+    async def _add_evidence(self, run: _Run, kind: str, label: str, stored: dict[str, Any]) -> None:
+        item = {"kind": kind, "label": label, **stored}
         run.evidence.append(item)
         await self._record(run, [("evidence.stored", {k: v for k, v in item.items() if k != "path"})])
+
+    def _shoot(self, run: _Run, session: ActionSession, label: str) -> None:
+        """Picture the current page now; it is taken, hashed and stored while the run goes on.
+
+        The evidence.stored event is written when the session closes, before the request turns terminal.
+        """
+
+        async def take() -> dict[str, Any] | None:
+            try:
+                data = await session.screenshot()
+            except Exception as exc:  # a missing picture never decides an outcome
+                log.warning("screenshot.failed", request_id=run.rec.id, label=label, error=str(exc)[:200])
+                return None
+            return await asyncio.to_thread(self._put, data, "image/png")
+
+        run.shots.append((label, asyncio.ensure_future(take())))
 
     # -- the run --------------------------------------------------------------------
 
@@ -237,7 +262,12 @@ class Runner:
             if s.fill is not None and not s.is_secret and any(f"{{params.{n}" in s.fill.value for n in run.pii_names)
         ]
         sensitive = Sensitive(tuple(run.secrets), tuple(run.pii))
-        return {"trace": not secret_steps, "mask": secret_steps + pii_fills, "sensitive": sensitive}
+        return {
+            "trace": not secret_steps,
+            "mask": secret_steps + pii_fills,
+            "sensitive": sensitive,
+            "spare": not run.action.read_only,  # verification's page, opened while the steps run
+        }
 
     async def run(self, rec: RequestRecord) -> RequestRecord | None:
         """Execute a claimed request to a terminal state (None if the lease was lost)."""
@@ -370,6 +400,14 @@ class Runner:
     async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
         if session is None:
             return
+        # Pictures are taken before their context closes; a failure to store one is raised (evidence is audited).
+        shots, run.shots = run.shots, []
+        stored = await asyncio.gather(*(task for _, task in shots), return_exceptions=True)
+        for (shot_label, _), item in zip(shots, stored, strict=True):
+            if isinstance(item, BaseException):
+                raise item
+            if item is not None:
+                await self._add_evidence(run, "screenshot", shot_label, item)
         await self._blocked(run, "login", getattr(session, "login_blocked", []))
         await self._blocked(run, "action", session.blocked)
         try:
@@ -406,7 +444,7 @@ class Runner:
     async def _read_only(self, run: _Run, session: ActionSession) -> RequestRecord:
         problems = await self._extract_all(run, session, run.action.extract)
         await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
-        await self._evidence(run, "screenshot", "after read", await session.screenshot(), "image/png")
+        self._shoot(run, session, "after read")
         await self._close(run, session, "read")
         if problems:
             name, message = next(iter(problems.items()))
@@ -454,7 +492,7 @@ class Runner:
             commit_done_at=self.store.clock.now(),
         )
         crash_point("after:commit")
-        await self._evidence(run, "screenshot", "after commit", await _safe_shot(session), "image/png")
+        self._shoot(run, session, "after commit")  # verification goes on in another page meanwhile
         # A refusal counts only when the commit step itself went through: the UI answered, and not as expected.
         return await self._verify(run, session, commit_error, refused=None if commit_error else refused)
 
@@ -518,7 +556,7 @@ class Runner:
             await self._record(run, [("verify.deferred", {"error": failure.code, "step": failure.step})])
             await self._close(run, session, "verification deferred")
             return None
-        await self._evidence(run, "screenshot", "after verification", await _safe_shot(session), "image/png")
+        self._shoot(run, session, "after verification")
         problems = await self._extract_all(run, session, run.action.extract) if failure is None else {}
         await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
         await self._close(run, session, "committed")
@@ -553,9 +591,3 @@ def _render(step: Step, values: dict[str, dict[str, Any]]) -> Step:
     except TemplateError as exc:
         raise ExecutionError(f"{step.describe()}: {exc}", step=step.describe()) from None
 
-
-async def _safe_shot(session: ActionSession) -> bytes | None:
-    try:
-        return await session.screenshot()
-    except Exception:
-        return None

@@ -140,8 +140,14 @@ class Worker:
         while True:
             await sub.wait(KILL)
             sub.events[QUEUE].set()  # a release may free queued requests
+            check = asyncio.ensure_future(self.runner.on_kill_change())
             try:
-                await self.runner.on_kill_change()
+                await asyncio.shield(check)
+            except asyncio.CancelledError:
+                # Stopping: let the read finish first, its thread holds a database connection that must
+                # go back to the pool before the engine is disposed.
+                await asyncio.gather(check, return_exceptions=True)
+                raise
             except Exception as exc:  # the step-boundary check still holds; never stop watching
                 log.error("worker.kill_watch_failed", error=str(exc)[:300])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from action_classes import Locator, Step, Target
@@ -36,8 +37,11 @@ class ActionSession(Protocol):
         """Log in again after the session was lost, keeping this context usable."""
         ...
 
-    async def screenshot(self) -> bytes:
-        """PNG of the current page, with secret and PII fields masked."""
+    def screenshot(self) -> Awaitable[bytes]:
+        """PNG of the current page, with secret and PII fields masked.
+
+        The page is chosen when this is called, so the picture can be awaited later, while the run goes on.
+        """
         ...
 
     async def inspect(self, locator: Locator, *, timeout_ms: int) -> dict[str, Any]:
@@ -61,7 +65,16 @@ class BrowserDriver(Protocol):
     async def close(self) -> None: ...
 
     async def open_session(
-        self, target: Target, *, trace: bool, mask: list[Step], sensitive: Sensitive | None = None
+        self,
+        target: Target,
+        *,
+        trace: bool,
+        mask: list[Step],
+        sensitive: Sensitive | None = None,
+        spare: bool = False,
     ) -> ActionSession:
-        """A fresh, confined, logged-in context for one action; ``sensitive`` values never reach its trace."""
+        """A fresh, confined, logged-in context for one action; ``sensitive`` values never reach its trace.
+
+        With ``spare``, verification's page is opened while the steps run, so ``fresh_page`` need not wait.
+        """
         ...

@@ -15,6 +15,10 @@ A pooled session is a live credential. One left idle longer than
 ``idle_logout_s``, and every idle one at ``close()``, is signed out with the
 target's ``logout`` steps (in a context of its own, never traced) and
 dropped; one that cannot be signed out is dropped anyway.
+
+A released session gets its next action's context built ahead of time
+(``pool.py``), so an action starts on a ready context; the context is still
+used by that one action only.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,7 @@ from executor.browser.inspect import describe_element, outlined_screenshot
 from executor.browser.launch import find_chromium, launch_args
 from executor.browser.locate import build_locator
 from executor.browser.perform import classify, perform_step
+from executor.browser.pool import Pooled, Ready, close_context
 from executor.browser.trace_scrub import Sensitive, scrub_trace
 from executor.errors import ExecutionError, LoginFailed, SessionLost
 
@@ -46,6 +52,8 @@ log = structlog.get_logger("steward.browser")
 _SESSION_CHECK_MS = 5_000
 SESSION_TRUST_S = 30.0  # a pooled session used this recently is not re-checked
 IDLE_LOGOUT_S = 300.0  # a pooled session idle this long is signed out
+# No screencast frames: they cost CPU on every paint, and no scrubber can find PII in a picture.
+TRACE_OPTIONS: dict[str, Any] = {"screenshots": False, "snapshots": True, "sources": False}
 
 
 def resolve_credentials(target: Target) -> dict[str, str]:
@@ -76,6 +84,7 @@ class PlaywrightDriver:
         step_timeout_ms: int = 10_000,
         gate_host: str = "127.0.0.1",
         idle_logout_s: float = IDLE_LOGOUT_S,
+        prepare: bool = True,
     ) -> None:
         self.headless = headless
         self.ws_endpoint = ws_endpoint
@@ -85,8 +94,9 @@ class PlaywrightDriver:
         self.gate_host = gate_host
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
-        # Idle login sessions per target: (storage state, when an action last finished with it).
-        self._idle: dict[str, list[tuple[Any, float]]] = {}
+        # Idle login sessions per target, each with its next context being built (when ``prepare``).
+        self._idle: dict[str, list[Pooled]] = {}
+        self.prepare = prepare
         self._targets: dict[str, Target] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.idle_logout_s = idle_logout_s
@@ -117,7 +127,7 @@ class PlaywrightDriver:
             await asyncio.gather(*self._logouts, return_exceptions=True)
         if self._browser is not None:
             for name in list(self._idle):
-                await self._sign_out(self._targets[name], [s for s, _ in self._idle.pop(name)])
+                await self._drop(self._targets[name], self._idle.pop(name))
             await self._browser.close()
         for confinement in self._confinements:
             await confinement.close()
@@ -150,21 +160,28 @@ class PlaywrightDriver:
 
     async def login_state(self, target: Target, *, force: bool = False) -> Any:
         """Storage state of a logged-in session not in use by another action; logs in when needed (never traced)."""
-        state, _, _ = await self._acquire(target, force=force)
+        state, _, _, pooled = await self._acquire(target, force=force)
+        if pooled is not None:
+            await pooled.discard()
         return state
 
-    async def _acquire(self, target: Target, *, force: bool = False) -> tuple[Any, bool, list[BlockedRequest]]:
-        """(state, trusted, blocked during login): trusted when the session just logged in or worked moments ago."""
+    async def _acquire(
+        self, target: Target, *, force: bool = False
+    ) -> tuple[Any, bool, list[BlockedRequest], Pooled | None]:
+        """(state, trusted, blocked during login, the pool entry it came from).
+
+        Trusted when the session just logged in or worked moments ago.
+        """
         self._targets[target.name] = target
         await self.evict_idle(target)
         lock = self._locks.setdefault(target.name, asyncio.Lock())
         async with lock:
             idle = self._idle.setdefault(target.name, [])
             if not force and idle:
-                state, released = idle.pop()
-                return state, time.monotonic() - released < SESSION_TRUST_S, []
+                pooled = idle.pop()
+                return pooled.state, time.monotonic() - pooled.released < SESSION_TRUST_S, [], pooled
             if not target.login:
-                return None, True, []
+                return None, True, [], None
             creds = resolve_credentials(target)
             ctx, confinement = await self.new_context(target, None)
             try:
@@ -193,24 +210,45 @@ class PlaywrightDriver:
                 raise
             finally:
                 await close_context(ctx, confinement)
-            return state, True, list(confinement.blocked)
+            return state, True, list(confinement.blocked), None
 
     def release_state(self, target: Target, state: Any) -> None:
-        """An action finished with this login session: the next one may reuse it."""
-        if state is not None:
-            self._targets[target.name] = target
-            self._idle.setdefault(target.name, []).append((state, time.monotonic()))
+        """An action finished with this login session: the next one may reuse it, on a context built from now."""
+        if state is None:
+            return
+        self._targets[target.name] = target
+        pooled = Pooled(state, time.monotonic())
+        if self.prepare and self._browser is not None and _running_loop() is self._loop:
+            pooled.ready = asyncio.ensure_future(self._build(target, state))
+        self._idle.setdefault(target.name, []).append(pooled)
+
+    async def _build(self, target: Target, state: Any) -> Ready:
+        ctx, confinement = await self.new_context(target, state)
+        try:
+            page = await ctx.new_page()
+            # Started ahead too; an action that must not be traced stops it (discarding it) before any step.
+            await ctx.tracing.start(**TRACE_OPTIONS)
+        except BaseException:
+            await close_context(ctx, confinement)
+            raise
+        return Ready(target, ctx, confinement, page, tracing=True)
 
     def forget_login(self, target: Target) -> None:
         """Drop the idle sessions (after a lost session, and in tests to force a fresh login); they are signed out."""
-        states = [s for s, _ in self._idle.pop(target.name, [])]
-        if states and self._loop is not None:  # callers may be on another thread (tests are)
-            self._loop.call_soon_threadsafe(self._spawn_sign_out, target, states)
+        pooled = self._idle.pop(target.name, [])
+        if pooled and self._loop is not None:  # callers may be on another thread (tests are)
+            self._loop.call_soon_threadsafe(self._spawn_drop, target, pooled)
 
-    def _spawn_sign_out(self, target: Target, states: list[Any]) -> None:
-        task = asyncio.ensure_future(self._sign_out(target, states))
+    def _spawn_drop(self, target: Target, pooled: list[Pooled]) -> None:
+        task = asyncio.ensure_future(self._drop(target, pooled))
         self._logouts.add(task)
         task.add_done_callback(self._logouts.discard)
+
+    async def _drop(self, target: Target, pooled: list[Pooled]) -> None:
+        """Sessions leave the pool: close what was built for them, then sign each out."""
+        for entry in pooled:
+            await entry.discard()
+        await self._sign_out(target, [entry.state for entry in pooled])
 
     async def evict_idle(self, target: Target | None = None) -> int:
         """Sign out pooled sessions idle longer than ``idle_logout_s``; how many were evicted."""
@@ -218,10 +256,10 @@ class PlaywrightDriver:
         evicted = 0
         for name in [target.name] if target is not None else list(self._idle):
             idle = self._idle.get(name, [])
-            stale = [s for s, released in idle if released <= cutoff]
+            stale = [p for p in idle if p.released <= cutoff]
             if stale:
-                self._idle[name] = [(s, r) for s, r in idle if r > cutoff]
-                await self._sign_out(self._targets[name], stale)
+                self._idle[name] = [p for p in idle if p.released > cutoff]
+                await self._drop(self._targets[name], stale)
                 evicted += len(stale)
         return evicted
 
@@ -260,27 +298,43 @@ class PlaywrightDriver:
                     await close_context(ctx, confinement)
 
     async def open_session(
-        self, target: Target, *, trace: bool, mask: list[Step], sensitive: Sensitive | None = None
+        self,
+        target: Target,
+        *,
+        trace: bool,
+        mask: list[Step],
+        sensitive: Sensitive | None = None,
+        spare: bool = False,
     ) -> PlaywrightSession:
-        state, trusted, login_blocked = await self._acquire(target)
-        ctx, confinement = await self.new_context(target, state)
-        page = await ctx.new_page()
+        state, trusted, login_blocked, pooled = await self._acquire(target)
+        ready = await pooled.take() if pooled is not None else None
+        if ready is not None and ready.target != target:  # built under an earlier catalog version
+            await ready.close()
+            ready = None
+        if ready is None:
+            ready = await self._build(target, state)
         # A session that worked moments ago skips the check page; if it died since, the first
         # step lands on the login page, raises SessionLost, and the run logs in again.
-        if not trusted and target.session_check is not None and not await _session_ok(page, target, confinement):
-            await close_context(ctx, confinement)
-            state, _, more = await self._acquire(target, force=True)
+        if not trusted and target.session_check is not None:
+            await _untraced(ready)  # a session check may render credentials: never traced
+        if not trusted and target.session_check is not None and not await _session_ok(
+            ready.page, target, ready.confinement
+        ):
+            await ready.close()
+            state, _, more, _ = await self._acquire(target, force=True)
             login_blocked += more
-            ctx, confinement = await self.new_context(target, state)
-            page = await ctx.new_page()
+            ready = await self._build(target, state)
         sensitive = sensitive or Sensitive()
-        session = PlaywrightSession(self, target, ctx, page, confinement, mask, sensitive)
+        session = PlaywrightSession(self, target, ready.ctx, ready.page, ready.confinement, mask, sensitive)
+        if spare:
+            session.spare = asyncio.ensure_future(_open_spare(ready.ctx, ready.page))
         session.state = state
         session.login_blocked = login_blocked
-        if trace:
-            # Screencast frames are pictures: no scrubber can find PII typed into them.
-            await ctx.tracing.start(screenshots=not sensitive.pii, snapshots=True, sources=False)
-            session.tracing = True
+        if not trace:
+            await _untraced(ready)
+        elif not ready.tracing:
+            await ready.ctx.tracing.start(**TRACE_OPTIONS)
+        session.tracing = trace
         return session
 
 
@@ -304,12 +358,29 @@ async def _session_failure(
     return None
 
 
-async def close_context(ctx: BrowserContext, confinement: Confinement) -> None:
-    """Close a context, then its network gate (the gate must outlive every connection of the context)."""
+async def _untraced(ready: Ready) -> None:
+    """Stop a trace started ahead, keeping nothing of it."""
+    if ready.tracing:
+        await ready.ctx.tracing.stop()
+        ready.tracing = False
+
+
+async def _open_spare(ctx: BrowserContext, front: Page) -> Page:
+    """Verification's page, opened while the steps run; the steps' page is put back in front.
+
+    A page behind another gets its animation frames throttled, and every click
+    waits for frames (Playwright's stability check): the page in use must be in front.
+    """
+    spare = await ctx.new_page()
+    await front.bring_to_front()
+    return spare
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
-        await ctx.close()
-    finally:
-        await confinement.close()
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 async def _session_ok(page: Page, target: Target, confinement: Confinement) -> bool:
@@ -360,6 +431,7 @@ class PlaywrightSession:
         self.sensitive = sensitive or Sensitive()
         self.tracing = False
         self.state: Any = None
+        self.spare: asyncio.Future[Page] | None = None  # verification's page, opened while the steps run
         self.login_blocked: list[BlockedRequest] = []
         self.login_path = _login_path(target)
 
@@ -378,10 +450,18 @@ class PlaywrightSession:
         )
 
     async def fresh_page(self) -> None:
-        self.page = await self.ctx.new_page()
+        spare, self.spare = self.spare, None
+        page: Page | None = None
+        if spare is not None:
+            with contextlib.suppress(Exception):  # it failed to open: open one now
+                page = await spare
+        if page is None:
+            page = await self.ctx.new_page()
+        await page.bring_to_front()
+        self.page = page
 
     async def relogin(self) -> None:
-        state, _, blocked = await self.driver._acquire(self.target, force=True)
+        state, _, blocked, _ = await self.driver._acquire(self.target, force=True)
         self.state = state
         self.login_blocked += blocked
         if state:
@@ -390,9 +470,11 @@ class PlaywrightSession:
         if not await _session_ok(self.page, self.target, self.confinement):
             raise SessionLost(f"could not restore the session on {self.target.name}")
 
-    async def screenshot(self) -> bytes:
-        masks = [build_locator(self.page, s.fill.locator) for s in self.mask if s.fill is not None]
-        return await self.page.screenshot(full_page=True, mask=masks, animations="disabled")
+    def screenshot(self) -> Awaitable[bytes]:
+        """The current page's picture, bound to that page now: the run may move to another page meanwhile."""
+        page = self.page
+        masks = [build_locator(page, s.fill.locator) for s in self.mask if s.fill is not None]
+        return page.screenshot(full_page=True, mask=masks, animations="disabled")
 
     async def inspect(self, locator: Locator, *, timeout_ms: int) -> dict[str, Any]:
         try:
@@ -405,6 +487,9 @@ class PlaywrightSession:
         return await outlined_screenshot(self.page, build_locator(self.page, locator), masks)
 
     async def finish(self) -> bytes | None:
+        # The steps are over: the login session is free, and its next context is built while this one closes.
+        self.driver.release_state(self.target, self.state)
+        self.state = None
         data: bytes | None = None
         try:
             if self.tracing:
@@ -415,9 +500,12 @@ class PlaywrightSession:
                     await self.ctx.tracing.stop(path=str(path))
                     raw = path.read_bytes()
                 sensitive = self.sensitive.with_secrets(cookies)
-                data = scrub_trace(raw, sensitive.with_origins(self.target.allowed_origins))
+                # Parsing and rewriting every member is CPU work: off the event loop, other runs go on.
+                data = await asyncio.to_thread(scrub_trace, raw, sensitive.with_origins(self.target.allowed_origins))
         finally:
+            if self.spare is not None:  # never close a context under a page still being opened
+                with contextlib.suppress(Exception):
+                    await self.spare
+                self.spare = None
             await close_context(self.ctx, self.confinement)
-            self.driver.release_state(self.target, self.state)
-            self.state = None
         return data

@@ -43,6 +43,23 @@ def bench_e2e(
     _wrote(out)
 
 
+@app.command("vs-raw")
+@friendly_errors
+def bench_vs_raw(
+    runs: Annotated[int, typer.Option(min=1, max=8, help="Interleaved runs per side and action.")] = 5,
+    per_level: Annotated[int, typer.Option(min=2, max=200, help="Actions per side at each concurrency.")] = 12,
+    action: Annotated[
+        list[str] | None, typer.Option("--action", help="Only these actions (repeatable; default: all ten).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Result file.")] = Path("bench-results/vs-raw.json"),
+) -> None:
+    """Steward next to hand-written Playwright scripts: every action, both fixtures, three raw modes."""
+    from benchmarks.vs_raw import run_vs_raw_bench
+
+    emit_json(run_vs_raw_bench(runs=runs, per_level=per_level, out=out, actions=action, say=typer.echo))
+    _wrote(out)
+
+
 @app.command("api")
 @friendly_errors
 def bench_api(

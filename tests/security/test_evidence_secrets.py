@@ -92,7 +92,7 @@ class TestTraceScrub:
         )
         run_worker(sqlite_steward)
         assert sqlite_steward.get(rec.id).state.value == "succeeded"
-        cookie = _session_cookie(driver._idle[target.name][-1][0])
+        cookie = _session_cookie(driver._idle[target.name][-1].state)
         members = _trace_members(sqlite_steward)
         values = _header_values(members, {"cookie", "set-cookie", "authorization", "proxy-authorization"})
         assert values, "the trace recorded no cookie header at all: nothing was checked"
