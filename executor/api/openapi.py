@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from executor.wire import ErrorEnvelope
+from executor.wire import ErrorEnvelope, ValidationIssue
 
 __all__ = ["TAGS", "custom_openapi", "errors", "openapi_document"]
 
@@ -96,6 +96,8 @@ def custom_openapi(app: FastAPI) -> dict[str, Any]:
                       summary=app.summary, description=app.description, routes=app.routes, tags=TAGS,
                       servers=app.servers, separate_input_output_schemas=app.separate_input_output_schemas)
     _strip_fastapi_validation(doc)
+    # Named in ErrorInfo.details for 422 invalid_request; listed so generated clients get the type.
+    doc.setdefault("components", {}).setdefault("schemas", {})["ValidationIssue"] = ValidationIssue.model_json_schema()
     app.openapi_schema = doc
     return doc
 
