@@ -24,7 +24,15 @@ __all__ = ["TAGS", "custom_openapi", "errors", "openapi_document"]
 _RETRY_AFTER = {
     "Retry-After": {
         "description": "Whole seconds to wait before trying again.",
+        "required": True,
         "schema": {"type": "integer", "minimum": 1, "examples": [2]},
+    }
+}
+_WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": "The scheme to authenticate with.",
+        "required": True,
+        "schema": {"type": "string", "examples": ["Bearer"]},
     }
 }
 
@@ -65,6 +73,8 @@ def errors(*extra: int, described: dict[int, str] | None = None) -> dict[int | s
                                  "description": (described or {}).get(status, _STATUS[status])}
         if status in (429, 503):
             entry["headers"] = _RETRY_AFTER
+        elif status == 401:
+            entry["headers"] = _WWW_AUTHENTICATE
         out[status] = entry
     return out
 

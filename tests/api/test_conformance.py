@@ -143,7 +143,8 @@ class TestResponsesConform:
         seen: set[int] = set()
 
         cases = world.succeeding()
-        assert {(m, p) for m, p, _, _ in cases} == set(operations), "every operation needs a succeeding case"
+        missing = set(operations) - {(m, p) for m, p, _, _ in cases}
+        assert not missing, f"add a succeeding case to _World.succeeding() for {sorted(missing)}"
         for method, path, role, kwargs in cases:
             response = _check(api, operations[(method, path)].Case(**kwargs), role, failures, seen)
             assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text[:300]}"
