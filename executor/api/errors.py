@@ -5,6 +5,8 @@ Steward's own errors keep their ``code`` and ``status``; FastAPI's validation
 errors become 422 ``invalid_request``; Starlette's 404/405 keep their status.
 An unexpected exception is a 500 ``internal_error`` with no details (it is a
 bug, never the caller's fault, and the traceback stays in the server log).
+Every 503 carries ``Retry-After``. The body is the ``ErrorEnvelope`` wire
+model (``executor.wire``), which the OpenAPI document lists on every route.
 """
 
 from __future__ import annotations
