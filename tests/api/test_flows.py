@@ -107,6 +107,8 @@ class TestServeWithWorker:
             done = agent.get(req.id, wait=60)
             assert done.state == "succeeded", done.error
             assert done.extracted["status"] == billing.db.account("ACC-000003").status
+            shot = next(e for e in done.evidence if e.kind == "screenshot")
+            assert agent.evidence(done.id, shot.sha256).startswith(b"\x89PNG") and agent.me().role == "agent"
             assert time.monotonic() - started < 60
             quick = agent.get(req.id, wait=10)  # terminal: returns at once
             assert quick.state == "succeeded"
