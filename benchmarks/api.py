@@ -44,7 +44,7 @@ def _client_loop(url: str, token: str, n: int, deadline: float) -> tuple[list[fl
                 errors += 1
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
-            accepted.append((key, rec["id"]))
+            accepted.append((key, rec.id))
     return latencies, accepted, errors
 
 

@@ -1,25 +1,56 @@
 """Python clients for the Steward HTTP API (httpx): ``StewardClient`` and ``AsyncStewardClient``.
 
-Both have one typed method per route and raise ``StewardAPIError`` (with the
-server's ``code``, ``message`` and ``details``) for any error response::
+Both have one typed method per route. Results are the wire models of
+``executor.wire`` (the same pydantic models the server's OpenAPI document is
+generated from); any error response raises ``StewardAPIError`` with the
+server's ``code``, ``message`` and ``details``::
 
     with StewardClient("http://127.0.0.1:8000", token) as api:
         req = api.submit("lookup_account", {"account_id": "ACC-000003"}, idempotency_key="conv-9")
-        done = api.get(req["id"], wait=30)
+        done = api.get(req.id, wait=30)
+        print(done.state, done.extracted)
+
+``model.model_dump(mode="json")`` gives the JSON body back as a dict.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
 
+from executor.wire import (
+    ActionList,
+    ActionRequestView,
+    ApprovalList,
+    AuditEventPage,
+    Catalog,
+    Identity,
+    KillSwitch,
+    KillSwitchList,
+    KillSwitchRelease,
+    ProofResult,
+    SubmitResult,
+    VerifyResult,
+)
+
 __all__ = ["AsyncStewardClient", "StewardAPIError", "StewardClient"]
 
-_Call = tuple[str, str, dict[str, Any] | None, Any]  # method, path, query, json body
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Call(Generic[_T]):
+    """One route call: what to send and what the answer is (a wire model, or ``bytes`` for a file)."""
+
+    method: str
+    path: str
+    query: dict[str, Any] | None
+    body: Any
+    result: type[_T]
 
 
 class StewardAPIError(Exception):
@@ -37,9 +68,12 @@ class StewardAPIError(Exception):
         return self.status in (429, 503)
 
 
-def _result(resp: httpx.Response) -> Any:
+def _result(resp: httpx.Response, call: _Call[_T]) -> _T:
     if resp.status_code < 400:
-        return resp.json()
+        if call.result is bytes:
+            return cast(_T, resp.content)
+        parsed: _T = call.result.model_validate(resp.json())  # type: ignore[attr-defined]
+        return parsed
     try:
         err = resp.json()["error"]
         code, message, details = str(err["code"]), str(err["message"]), err.get("details")
@@ -53,178 +87,88 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+def _id(request_id: str) -> str:
+    return quote(request_id, safe="")
+
+
 class _Routes:
     """Builds each route's call; the sync and async clients only send them."""
 
     @staticmethod
-    def submit(
-        action: str,
-        params: dict[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-        context: dict[str, Any] | None = None,
-        confirmation: dict[str, Any] | None = None,
-    ) -> _Call:
-        body = _drop_none(
-            {
-                "action": action,
-                "params": params or {},
-                "idempotency_key": idempotency_key,
-                "context": context,
-                "confirmation": confirmation,
-            }
-        )
-        return "POST", "/v1/actions", None, body
+    def submit(action: str, params: dict[str, Any] | None, idempotency_key: str | None,
+               context: dict[str, Any] | None, confirmation: dict[str, Any] | None) -> _Call[SubmitResult]:
+        body = _drop_none({"action": action, "params": params or {}, "idempotency_key": idempotency_key,
+                           "context": context, "confirmation": confirmation})
+        return _Call("POST", "/v1/actions", None, body, SubmitResult)
 
     @staticmethod
-    def get(request_id: str, wait: float | None = None) -> _Call:
-        return "GET", f"/v1/actions/{quote(request_id, safe='')}", _drop_none({"wait": wait}), None
+    def get(request_id: str, wait: float | None) -> _Call[ActionRequestView]:
+        return _Call("GET", f"/v1/actions/{_id(request_id)}", _drop_none({"wait": wait}), None, ActionRequestView)
 
     @staticmethod
-    def list_requests(states: list[str] | None = None, limit: int = 50) -> _Call:
-        return "GET", "/v1/actions", _drop_none({"state": states, "limit": limit}), None
+    def list_requests(states: list[str] | None, limit: int) -> _Call[ActionList]:
+        return _Call("GET", "/v1/actions", _drop_none({"state": states, "limit": limit}), None, ActionList)
 
     @staticmethod
-    def confirm(
-        request_id: str,
-        *,
-        quote_text: str,
-        params_hash: str,
-        channel: str = "chat",
-        reference: str | None = None,
-        confirmed_at: datetime | None = None,
-    ) -> _Call:
-        body = _drop_none(
-            {
-                "channel": channel,
-                "quote": quote_text,
-                "params_hash": params_hash,
-                "reference": reference,
-                "confirmed_at": confirmed_at.isoformat() if confirmed_at else None,
-            }
-        )
-        return "POST", f"/v1/actions/{quote(request_id, safe='')}/confirmation", None, body
+    def confirm(request_id: str, quote_text: str, params_hash: str, channel: str, reference: str | None,
+                confirmed_at: datetime | None) -> _Call[ActionRequestView]:
+        body = _drop_none({"channel": channel, "quote": quote_text, "params_hash": params_hash,
+                           "reference": reference, "confirmed_at": confirmed_at.isoformat() if confirmed_at else None})
+        return _Call("POST", f"/v1/actions/{_id(request_id)}/confirmation", None, body, ActionRequestView)
 
     @staticmethod
-    def decide(request_id: str, verb: str, body: dict[str, Any]) -> _Call:
-        return "POST", f"/v1/actions/{quote(request_id, safe='')}/{verb}", None, body
+    def decide(request_id: str, verb: str, body: dict[str, Any]) -> _Call[ActionRequestView]:
+        return _Call("POST", f"/v1/actions/{_id(request_id)}/{verb}", None, body, ActionRequestView)
 
     @staticmethod
-    def audit_events(
-        after_seq: int | None = None, limit: int = 100, action_id: str | None = None, types: list[str] | None = None
-    ) -> _Call:
+    def evidence(request_id: str, sha256: str) -> _Call[bytes]:
+        return _Call("GET", f"/v1/actions/{_id(request_id)}/evidence/{quote(sha256, safe='')}", None, None, bytes)
+
+    @staticmethod
+    def approvals(limit: int) -> _Call[ApprovalList]:
+        return _Call("GET", "/v1/approvals", {"limit": limit}, None, ApprovalList)
+
+    @staticmethod
+    def kill(scope: str, reason: str) -> _Call[KillSwitch]:
+        return _Call("POST", "/v1/kill-switch", None, {"scope": scope, "reason": reason}, KillSwitch)
+
+    @staticmethod
+    def release(scope: str, reason: str) -> _Call[KillSwitchRelease]:
+        path = f"/v1/kill-switch/{quote(scope, safe=':')}"
+        return _Call("DELETE", path, {"reason": reason}, None, KillSwitchRelease)
+
+    @staticmethod
+    def kill_switches() -> _Call[KillSwitchList]:
+        return _Call("GET", "/v1/kill-switch", None, None, KillSwitchList)
+
+    @staticmethod
+    def catalog() -> _Call[Catalog]:
+        return _Call("GET", "/v1/catalog", None, None, Catalog)
+
+    @staticmethod
+    def me() -> _Call[Identity]:
+        return _Call("GET", "/v1/me", None, None, Identity)
+
+    @staticmethod
+    def audit_events(after_seq: int | None, limit: int, action_id: str | None,
+                     types: list[str] | None) -> _Call[AuditEventPage]:
         query = _drop_none({"after_seq": after_seq, "limit": limit, "action_id": action_id, "type": types})
-        return "GET", "/v1/audit/events", query, None
+        return _Call("GET", "/v1/audit/events", query, None, AuditEventPage)
 
+    @staticmethod
+    def audit_verify() -> _Call[VerifyResult]:
+        return _Call("GET", "/v1/audit/verify", None, None, VerifyResult)
 
-class _Methods(ABC):
-    """Typed methods shared by both clients; ``_send`` is sync or async."""
-
-    @abstractmethod
-    def _send(self, call: _Call) -> Any:
-        """Send one route call (the sync client returns data, the async one a coroutine)."""
-
-    def submit(
-        self,
-        action: str,
-        params: dict[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-        context: dict[str, Any] | None = None,
-        confirmation: dict[str, Any] | None = None,
-    ) -> Any:
-        """POST /v1/actions (agent): the request view, with ``created``."""
-        return self._send(
-            _Routes.submit(action, params, idempotency_key=idempotency_key, context=context, confirmation=confirmation)
-        )
-
-    def get(self, request_id: str, *, wait: float | None = None) -> Any:
-        """GET /v1/actions/{id}; ``wait`` long-polls for a terminal state."""
-        return self._send(_Routes.get(request_id, wait))
-
-    def list_requests(self, *, states: list[str] | None = None, limit: int = 50) -> Any:
-        """GET /v1/actions: newest first (an agent sees its own)."""
-        return self._send(_Routes.list_requests(states, limit))
-
-    def confirm(
-        self,
-        request_id: str,
-        *,
-        quote: str,
-        params_hash: str,
-        channel: str = "chat",
-        reference: str | None = None,
-        confirmed_at: datetime | None = None,
-    ) -> Any:
-        """POST /v1/actions/{id}/confirmation (agent)."""
-        return self._send(
-            _Routes.confirm(
-                request_id,
-                quote_text=quote,
-                params_hash=params_hash,
-                channel=channel,
-                reference=reference,
-                confirmed_at=confirmed_at,
-            )
-        )
-
-    def approve(self, request_id: str, note: str = "") -> Any:
-        """POST /v1/actions/{id}/approve (operator)."""
-        return self._send(_Routes.decide(request_id, "approve", {"note": note}))
-
-    def reject(self, request_id: str, reason: str) -> Any:
-        """POST /v1/actions/{id}/reject (operator)."""
-        return self._send(_Routes.decide(request_id, "reject", {"reason": reason}))
-
-    def cancel(self, request_id: str, reason: str = "") -> Any:
-        """POST /v1/actions/{id}/cancel (agent: own; operator)."""
-        return self._send(_Routes.decide(request_id, "cancel", {"reason": reason}))
-
-    def approvals(self, limit: int = 100) -> Any:
-        """GET /v1/approvals (operator): pending approvals with handoff packets."""
-        return self._send(("GET", "/v1/approvals", {"limit": limit}, None))
-
-    def kill(self, scope: str, reason: str) -> Any:
-        """POST /v1/kill-switch (operator)."""
-        return self._send(("POST", "/v1/kill-switch", None, {"scope": scope, "reason": reason}))
-
-    def release(self, scope: str, reason: str) -> Any:
-        """DELETE /v1/kill-switch/{scope} (operator)."""
-        return self._send(("DELETE", f"/v1/kill-switch/{quote(scope, safe=':')}", {"reason": reason}, None))
-
-    def kill_switches(self) -> Any:
-        """GET /v1/kill-switch (operator)."""
-        return self._send(("GET", "/v1/kill-switch", None, None))
-
-    def catalog(self) -> Any:
-        """GET /v1/catalog (agent): actions with parameter schemas."""
-        return self._send(("GET", "/v1/catalog", None, None))
-
-    def audit_events(
-        self,
-        *,
-        after_seq: int | None = None,
-        limit: int = 100,
-        action_id: str | None = None,
-        types: list[str] | None = None,
-    ) -> Any:
-        """GET /v1/audit/events (auditor): one page."""
-        return self._send(_Routes.audit_events(after_seq, limit, action_id, types))
-
-    def audit_verify(self) -> Any:
-        """GET /v1/audit/verify (auditor)."""
-        return self._send(("GET", "/v1/audit/verify", None, None))
-
-    def audit_proof(self, seq: int, tree_size: int | None = None) -> Any:
-        """GET /v1/audit/proof/{seq} (auditor)."""
-        return self._send(("GET", f"/v1/audit/proof/{int(seq)}", _drop_none({"tree_size": tree_size}), None))
+    @staticmethod
+    def audit_proof(seq: int, tree_size: int | None) -> _Call[ProofResult]:
+        return _Call("GET", f"/v1/audit/proof/{int(seq)}", _drop_none({"tree_size": tree_size}), None, ProofResult)
 
 
 def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "User-Agent": "steward-client/1"}
 
 
-class StewardClient(_Methods):
+class StewardClient:
     """Synchronous client; use as a context manager or call ``close()``."""
 
     def __init__(
@@ -241,9 +185,80 @@ class StewardClient(_Methods):
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         self._headers = _headers(token)
 
-    def _send(self, call: _Call) -> Any:
-        method, path, query, body = call
-        return _result(self._http.request(method, path, params=query, json=body, headers=self._headers))
+    def _send(self, call: _Call[_T]) -> _T:
+        resp = self._http.request(call.method, call.path, params=call.query, json=call.body, headers=self._headers)
+        return _result(resp, call)
+
+    def submit(self, action: str, params: dict[str, Any] | None = None, *, idempotency_key: str | None = None,
+               context: dict[str, Any] | None = None, confirmation: dict[str, Any] | None = None) -> SubmitResult:
+        """POST /v1/actions (agent): the request, with ``created`` (and ``handoff`` when it awaits approval)."""
+        return self._send(_Routes.submit(action, params, idempotency_key, context, confirmation))
+
+    def get(self, request_id: str, *, wait: float | None = None) -> ActionRequestView:
+        """GET /v1/actions/{id}; ``wait`` long-polls for a terminal state."""
+        return self._send(_Routes.get(request_id, wait))
+
+    def list_requests(self, *, states: list[str] | None = None, limit: int = 50) -> ActionList:
+        """GET /v1/actions: newest first (an agent sees its own)."""
+        return self._send(_Routes.list_requests(states, limit))
+
+    def confirm(self, request_id: str, *, quote: str, params_hash: str, channel: str = "chat",
+                reference: str | None = None, confirmed_at: datetime | None = None) -> ActionRequestView:
+        """POST /v1/actions/{id}/confirmation (agent)."""
+        return self._send(_Routes.confirm(request_id, quote, params_hash, channel, reference, confirmed_at))
+
+    def approve(self, request_id: str, note: str = "") -> ActionRequestView:
+        """POST /v1/actions/{id}/approve (operator)."""
+        return self._send(_Routes.decide(request_id, "approve", {"note": note}))
+
+    def reject(self, request_id: str, reason: str) -> ActionRequestView:
+        """POST /v1/actions/{id}/reject (operator)."""
+        return self._send(_Routes.decide(request_id, "reject", {"reason": reason}))
+
+    def cancel(self, request_id: str, reason: str = "") -> ActionRequestView:
+        """POST /v1/actions/{id}/cancel (agent: own; operator)."""
+        return self._send(_Routes.decide(request_id, "cancel", {"reason": reason}))
+
+    def evidence(self, request_id: str, sha256: str) -> bytes:
+        """GET /v1/actions/{id}/evidence/{sha256}: the file's bytes, re-hashed by the server before sending."""
+        return self._send(_Routes.evidence(request_id, sha256))
+
+    def approvals(self, limit: int = 100) -> ApprovalList:
+        """GET /v1/approvals (operator): pending approvals with handoff packets."""
+        return self._send(_Routes.approvals(limit))
+
+    def kill(self, scope: str, reason: str) -> KillSwitch:
+        """POST /v1/kill-switch (operator)."""
+        return self._send(_Routes.kill(scope, reason))
+
+    def release(self, scope: str, reason: str) -> KillSwitchRelease:
+        """DELETE /v1/kill-switch/{scope} (operator)."""
+        return self._send(_Routes.release(scope, reason))
+
+    def kill_switches(self) -> KillSwitchList:
+        """GET /v1/kill-switch (operator)."""
+        return self._send(_Routes.kill_switches())
+
+    def catalog(self) -> Catalog:
+        """GET /v1/catalog (agent): actions with parameter schemas."""
+        return self._send(_Routes.catalog())
+
+    def me(self) -> Identity:
+        """GET /v1/me: the calling key's name and role."""
+        return self._send(_Routes.me())
+
+    def audit_events(self, *, after_seq: int | None = None, limit: int = 100, action_id: str | None = None,
+                     types: list[str] | None = None) -> AuditEventPage:
+        """GET /v1/audit/events (auditor): one page."""
+        return self._send(_Routes.audit_events(after_seq, limit, action_id, types))
+
+    def audit_verify(self) -> VerifyResult:
+        """GET /v1/audit/verify (auditor)."""
+        return self._send(_Routes.audit_verify())
+
+    def audit_proof(self, seq: int, tree_size: int | None = None) -> ProofResult:
+        """GET /v1/audit/proof/{seq} (auditor)."""
+        return self._send(_Routes.audit_proof(seq, tree_size))
 
     def close(self) -> None:
         if self._own:
@@ -256,20 +271,88 @@ class StewardClient(_Methods):
         self.close()
 
 
-class AsyncStewardClient(_Methods):
-    """Asynchronous client: the same methods, awaited."""
+class AsyncStewardClient:
+    """Asynchronous client: the same methods and results, awaited."""
 
     def __init__(
         self, base_url: str, token: str, *, timeout: float = 90.0, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self._http = httpx.AsyncClient(base_url=base_url, headers=_headers(token), timeout=timeout, transport=transport)
 
-    async def _asend(self, call: _Call) -> Any:
-        method, path, query, body = call
-        return _result(await self._http.request(method, path, params=query, json=body))
+    async def _send(self, call: _Call[_T]) -> _T:
+        return _result(await self._http.request(call.method, call.path, params=call.query, json=call.body), call)
 
-    def _send(self, call: _Call) -> Any:
-        return self._asend(call)  # a coroutine: every method of this class is awaited
+    async def submit(self, action: str, params: dict[str, Any] | None = None, *, idempotency_key: str | None = None,
+                     context: dict[str, Any] | None = None,
+                     confirmation: dict[str, Any] | None = None) -> SubmitResult:
+        """POST /v1/actions (agent)."""
+        return await self._send(_Routes.submit(action, params, idempotency_key, context, confirmation))
+
+    async def get(self, request_id: str, *, wait: float | None = None) -> ActionRequestView:
+        """GET /v1/actions/{id}; ``wait`` long-polls for a terminal state."""
+        return await self._send(_Routes.get(request_id, wait))
+
+    async def list_requests(self, *, states: list[str] | None = None, limit: int = 50) -> ActionList:
+        """GET /v1/actions."""
+        return await self._send(_Routes.list_requests(states, limit))
+
+    async def confirm(self, request_id: str, *, quote: str, params_hash: str, channel: str = "chat",
+                      reference: str | None = None, confirmed_at: datetime | None = None) -> ActionRequestView:
+        """POST /v1/actions/{id}/confirmation (agent)."""
+        return await self._send(_Routes.confirm(request_id, quote, params_hash, channel, reference, confirmed_at))
+
+    async def approve(self, request_id: str, note: str = "") -> ActionRequestView:
+        """POST /v1/actions/{id}/approve (operator)."""
+        return await self._send(_Routes.decide(request_id, "approve", {"note": note}))
+
+    async def reject(self, request_id: str, reason: str) -> ActionRequestView:
+        """POST /v1/actions/{id}/reject (operator)."""
+        return await self._send(_Routes.decide(request_id, "reject", {"reason": reason}))
+
+    async def cancel(self, request_id: str, reason: str = "") -> ActionRequestView:
+        """POST /v1/actions/{id}/cancel (agent: own; operator)."""
+        return await self._send(_Routes.decide(request_id, "cancel", {"reason": reason}))
+
+    async def evidence(self, request_id: str, sha256: str) -> bytes:
+        """GET /v1/actions/{id}/evidence/{sha256}."""
+        return await self._send(_Routes.evidence(request_id, sha256))
+
+    async def approvals(self, limit: int = 100) -> ApprovalList:
+        """GET /v1/approvals (operator)."""
+        return await self._send(_Routes.approvals(limit))
+
+    async def kill(self, scope: str, reason: str) -> KillSwitch:
+        """POST /v1/kill-switch (operator)."""
+        return await self._send(_Routes.kill(scope, reason))
+
+    async def release(self, scope: str, reason: str) -> KillSwitchRelease:
+        """DELETE /v1/kill-switch/{scope} (operator)."""
+        return await self._send(_Routes.release(scope, reason))
+
+    async def kill_switches(self) -> KillSwitchList:
+        """GET /v1/kill-switch (operator)."""
+        return await self._send(_Routes.kill_switches())
+
+    async def catalog(self) -> Catalog:
+        """GET /v1/catalog (agent)."""
+        return await self._send(_Routes.catalog())
+
+    async def me(self) -> Identity:
+        """GET /v1/me."""
+        return await self._send(_Routes.me())
+
+    async def audit_events(self, *, after_seq: int | None = None, limit: int = 100, action_id: str | None = None,
+                           types: list[str] | None = None) -> AuditEventPage:
+        """GET /v1/audit/events (auditor): one page."""
+        return await self._send(_Routes.audit_events(after_seq, limit, action_id, types))
+
+    async def audit_verify(self) -> VerifyResult:
+        """GET /v1/audit/verify (auditor)."""
+        return await self._send(_Routes.audit_verify())
+
+    async def audit_proof(self, seq: int, tree_size: int | None = None) -> ProofResult:
+        """GET /v1/audit/proof/{seq} (auditor)."""
+        return await self._send(_Routes.audit_proof(seq, tree_size))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -142,7 +142,7 @@ class McpServer:
 
     def _catalog(self) -> dict[str, dict[str, Any]]:
         if self._actions is None:
-            self._actions = {a["name"]: a for a in self._client.catalog()["actions"]}
+            self._actions = {a.name: a.model_dump(mode="json") for a in self._client.catalog().actions}
         return self._actions
 
     def _tools_list(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +155,7 @@ class McpServer:
         if not isinstance(name, str) or not isinstance(args, dict):
             raise _InvalidParams("tools/call needs a tool name and an arguments object")
         try:
-            result = self._call(name, args)
+            result = self._call(name, args).model_dump(mode="json", exclude_unset=True)
         except StewardAPIError as exc:
             body = {"error": {"status": exc.status, "code": exc.code, "message": exc.message,
                               "details": exc.details}}

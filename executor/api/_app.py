@@ -14,9 +14,10 @@ from executor.api import routes_actions, routes_audit, routes_console, routes_ev
 from executor.api.auth import ApiConfig, ApiState
 from executor.api.errors import install_error_handlers
 from executor.api.limits import BodyLimit, RateLimiter, StorableUrl
+from executor.api.openapi import custom_openapi
 from executor.apikeys import KeyStore
 
-__all__ = ["create_app"]
+__all__ = ["build_app", "create_app"]
 
 log = structlog.get_logger("steward.api")
 
@@ -24,8 +25,25 @@ _DESCRIPTION = """Governed execution of AI agents' actions in back-office web UI
 
 Every route needs `Authorization: Bearer <API key>`; keys have one role
 (`agent`, `operator`, `auditor`) and their name is the identity in the audit
-log. Errors are always `{"error": {"code", "message", "details"}}` with a 4xx
-status, and nothing is executed on a 4xx."""
+log. Errors are always `{"error": {"code", "message", "details"}}` (the
+`ErrorEnvelope` schema) with the status each operation lists, and nothing is
+executed on a 4xx. On 429 and 503, wait `Retry-After` seconds.
+
+Response objects may gain fields in later versions (never lose or rename
+one): clients should ignore keys they do not know."""
+
+
+def build_app(lifespan: Any = None) -> FastAPI:
+    """The routes, error handlers and OpenAPI document, without state or middleware."""
+    app = FastAPI(title="Steward", version="1", description=_DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(routes_actions.router)
+    app.include_router(routes_evidence.router)
+    app.include_router(routes_ops.router)
+    app.include_router(routes_audit.router)
+    app.include_router(routes_console.router)
+    app.openapi = lambda: custom_openapi(app)  # type: ignore[method-assign]
+    return app
 
 
 def create_app(steward: Any, *, config: ApiConfig | None = None, keys: KeyStore | None = None,
@@ -63,14 +81,8 @@ def create_app(steward: Any, *, config: ApiConfig | None = None, keys: KeyStore 
             await task
             await driver.close()
 
-    app = FastAPI(title="Steward", version="1", description=_DESCRIPTION, lifespan=lifespan)
+    app = build_app(lifespan)
     app.state.steward_api = state
-    install_error_handlers(app)
-    app.include_router(routes_actions.router)
-    app.include_router(routes_evidence.router)
-    app.include_router(routes_ops.router)
-    app.include_router(routes_audit.router)
-    app.include_router(routes_console.router)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(StorableUrl)
     return app

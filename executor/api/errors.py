@@ -5,6 +5,8 @@ Steward's own errors keep their ``code`` and ``status``; FastAPI's validation
 errors become 422 ``invalid_request``; Starlette's 404/405 keep their status.
 An unexpected exception is a 500 ``internal_error`` with no details (it is a
 bug, never the caller's fault, and the traceback stays in the server log).
+Every 503 carries ``Retry-After``. The body is the ``ErrorEnvelope`` wire
+model (``executor.wire``), which the OpenAPI document lists on every route.
 """
 
 from __future__ import annotations
@@ -45,8 +47,15 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+RETRY_AFTER_503_S = 5
+"""Retry-After on a 503: long enough for a database fail-over or a stuck audit writer to clear."""
+
+
 def error_response(status: int, code: str, message: str, details: Any = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
+    """The error envelope with ``status``; a 503 always says when to retry (``Retry-After``)."""
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_503_S), **(headers or {})}
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 

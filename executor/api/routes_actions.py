@@ -6,33 +6,40 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from executor.api._queries import list_requests
 from executor.api.auth import Caller, require, state_of
 from executor.api.errors import error_response
+from executor.api.openapi import errors
 from executor.api.schemas import ApproveBody, CancelBody, RejectBody
 from executor.errors import NotFound
 from executor.models import Confirmation, SubmitRequest
 from executor.states import RequestState
+from executor.wire import ActionList, ActionRequest, ActionRequestView, SubmitResult, exact
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
-RequestId = Annotated[str, Path(min_length=1, max_length=64, description="The request id (req_...).")]
+RequestId = Annotated[str, Path(min_length=1, max_length=64, description="The request id (req_...).",
+                                examples=["req_019c1f2a3b4c5d6e7f8a9b0c"])]
 # Intake rejections stored as `rejected` records, and the status each is answered with.
 _REJECTED_STATUS = {"unknown_action": 422, "invalid_params": 422, "forbidden": 403, "halted": 409,
                     "policy_error": 503}
+_REJECTED_DETAILS = " The request is stored as rejected; `details.request` is its view."
 
 
-def _view(steward: Any, rec: Any, **extra: Any) -> dict[str, Any]:
+def _view_data(steward: Any, rec: Any, **extra: Any) -> dict[str, Any]:
     data = rec.public()
     seqs = [e.seq for e in steward.audit.entries(action_id=rec.id)]
     data["audit_range"] = {"first_seq": min(seqs), "last_seq": max(seqs)} if seqs else None
     return {**data, **extra}
+
+
+def _view(steward: Any, rec: Any) -> ActionRequestView:
+    return exact(ActionRequestView, _view_data(steward, rec))
 
 
 def _visible(request: Request, caller: Caller, request_id: str) -> Any:
@@ -43,10 +50,27 @@ def _visible(request: Request, caller: Caller, request_id: str) -> Any:
     return rec
 
 
-@router.post("", status_code=202, summary="Submit an action request",
-             responses={200: {"description": "The same idempotency key and parameters: the original request."},
-                        409: {"description": "Idempotency conflict or halted by a kill switch."}})
-def submit(request: Request, body: SubmitRequest,
+@router.post(
+    "", status_code=202, summary="Submit an action request", operation_id="submitAction",
+    response_model=SubmitResult, response_model_exclude_unset=True,
+    responses={
+        200: {"model": SubmitResult,
+              "description": "The same idempotency key and parameters: the original request (created is false)."},
+        202: {"description": "Created: validated, decided and stored (queued, or waiting for a confirmation or an "
+              "approval)."},
+        **errors(409, described={
+            403: "The key is not an agent's (`forbidden`), or policy forbids the action (`forbidden`)."
+            + _REJECTED_DETAILS,
+            409: "The idempotency key was used with other parameters (`idempotency_conflict`), or a kill switch "
+            "halts the action (`halted`)." + _REJECTED_DETAILS,
+            422: "The body does not match the schema (`invalid_request`), the action is unknown "
+            "(`unknown_action`) or the parameters do not match its schema (`invalid_params`)." + _REJECTED_DETAILS,
+            503: "The policy could not decide (`policy_error`, stored as rejected), or the audit log cannot be "
+            "written: nothing was done; wait `Retry-After` seconds.",
+        }),
+    },
+)
+def submit(request: Request, response: Response, body: SubmitRequest,
            caller: Annotated[Caller, Depends(require("agent"))]) -> Any:
     """Validate, decide and queue; 202 when created, 200 with the original for a repeated key."""
     state = state_of(request)
@@ -56,33 +80,37 @@ def submit(request: Request, body: SubmitRequest,
             rec, created = steward.submit(body, caller.name)
     else:
         rec, created = steward.submit(body, caller.name)
-    data = _view(steward, rec, created=created)
+    data = _view_data(steward, rec, created=created)
     if rec.state == RequestState.AWAITING_APPROVAL:
         data["handoff"] = steward.handoff(rec)
     if rec.state == RequestState.REJECTED and rec.error_code in _REJECTED_STATUS:
+        exact(SubmitResult, data)
         return error_response(_REJECTED_STATUS[rec.error_code], rec.error_code, rec.error_message or "rejected",
                               {"request": data})
-    return JSONResponse(data, status_code=202 if created else 200)
+    response.status_code = 202 if created else 200
+    return exact(SubmitResult, data)
 
 
-@router.get("", summary="List requests (agents see only their own)")
+@router.get("", summary="List requests (agents see only their own)", operation_id="listActions",
+            response_model=ActionList, response_model_exclude_unset=True, responses=errors())
 def list_all(request: Request, caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))],
-                  state: Annotated[list[RequestState] | None, Query(description="Only these states.")] = None,
-                  limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest first.")] = 50,
-                  ) -> dict[str, Any]:
+             state: Annotated[list[RequestState] | None, Query(description="Only these states.")] = None,
+             limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest first.")] = 50,
+             ) -> ActionList:
     """Newest first; an agent key lists only the requests it submitted."""
     steward = state_of(request).steward
     mine = caller.name if caller.role == "agent" else None
     recs = list_requests(steward.engine, states=state, limit=limit, requester=mine)
-    return {"requests": [r.public() for r in recs]}
+    return ActionList(requests=[exact(ActionRequest, r.public()) for r in recs])
 
 
-@router.get("/{request_id}", summary="Read a request; optionally wait for its outcome")
+@router.get("/{request_id}", summary="Read a request; optionally wait for its outcome", operation_id="getAction",
+            response_model=ActionRequestView, response_model_exclude_unset=True, responses=errors(404))
 async def get_request(request: Request, request_id: RequestId,
                       caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))],
                       wait: Annotated[float, Query(ge=0, le=3600, description="Long-poll: wait up to this many "
                                                    "seconds (capped by the server) for a terminal state.")] = 0,
-                      ) -> dict[str, Any]:
+                      ) -> ActionRequestView:
     """State, class, decision, outcome, extracted values, evidence refs and the audit range."""
     state = state_of(request)
     rec = await run_in_threadpool(_visible, request, caller, request_id)
@@ -92,39 +120,48 @@ async def get_request(request: Request, request_id: RequestId,
             break
         await asyncio.sleep(min(state.config.poll_interval_s, max(0.0, deadline - time.monotonic())))
         rec = await run_in_threadpool(state.steward.get, request_id)
-    data: dict[str, Any] = await run_in_threadpool(_view, state.steward, rec)
-    return data
+    view: ActionRequestView = await run_in_threadpool(_view, state.steward, rec)
+    return view
 
 
-@router.post("/{request_id}/confirmation", summary="Attach the customer's confirmation")
+@router.post("/{request_id}/confirmation", summary="Attach the customer's confirmation",
+             operation_id="confirmAction", response_model=ActionRequestView, response_model_exclude_unset=True,
+             responses=errors(404, 409, described={
+                 422: "The body does not match the schema (`invalid_request`), or the confirmation is for other "
+                 "parameters (`confirmation_mismatch`: its params_hash differs)."}))
 def confirm(request: Request, request_id: RequestId, body: Confirmation,
-            caller: Annotated[Caller, Depends(require("agent"))]) -> dict[str, Any]:
+            caller: Annotated[Caller, Depends(require("agent"))]) -> ActionRequestView:
     """Accepted only while awaiting confirmation and only for the request's params_hash."""
     _visible(request, caller, request_id)
     steward = state_of(request).steward
     return _view(steward, steward.confirm(request_id, body, caller.actor))
 
 
-@router.post("/{request_id}/approve", summary="Approve (operator; never the requester)")
+@router.post("/{request_id}/approve", summary="Approve (operator; never the requester)",
+             operation_id="approveAction", response_model=ActionRequestView,
+             response_model_exclude_unset=True, responses=errors(404, 409))
 def approve(request: Request, request_id: RequestId, caller: Annotated[Caller, Depends(require("operator"))],
-            body: Annotated[ApproveBody | None, Body()] = None) -> dict[str, Any]:
+            body: Annotated[ApproveBody | None, Body()] = None) -> ActionRequestView:
     """The request is queued; the key's name is the approver and must differ from the requester."""
     steward = state_of(request).steward
     return _view(steward, steward.approve(request_id, caller.name, (body or ApproveBody()).note))
 
 
-@router.post("/{request_id}/reject", summary="Deny (operator; never the requester)")
+@router.post("/{request_id}/reject", summary="Deny (operator; never the requester)",
+             operation_id="rejectAction", response_model=ActionRequestView,
+             response_model_exclude_unset=True, responses=errors(404, 409))
 def reject(request: Request, request_id: RequestId, body: RejectBody,
-           caller: Annotated[Caller, Depends(require("operator"))]) -> dict[str, Any]:
+           caller: Annotated[Caller, Depends(require("operator"))]) -> ActionRequestView:
     """The request ends denied and never runs."""
     steward = state_of(request).steward
     return _view(steward, steward.reject(request_id, caller.name, body.reason))
 
 
-@router.post("/{request_id}/cancel", summary="Cancel before execution")
+@router.post("/{request_id}/cancel", summary="Cancel before execution", operation_id="cancelAction",
+             response_model=ActionRequestView, response_model_exclude_unset=True, responses=errors(404, 409))
 def cancel(request: Request, request_id: RequestId,
            caller: Annotated[Caller, Depends(require("agent", "operator"))],
-           body: Annotated[CancelBody | None, Body()] = None) -> dict[str, Any]:
+           body: Annotated[CancelBody | None, Body()] = None) -> ActionRequestView:
     """Only while awaiting confirmation or approval, or queued; an agent only its own."""
     _visible(request, caller, request_id)
     steward = state_of(request).steward

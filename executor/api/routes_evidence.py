@@ -24,11 +24,12 @@ from fastapi.responses import Response
 from audit import EvidenceCorruptError, EvidenceNotFoundError
 from executor.api.auth import Caller, require, state_of
 from executor.api.errors import ApiError
+from executor.api.openapi import errors
 from executor.errors import NotFound
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/actions", tags=["agents", "operators", "auditors"])
+router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 _SERVED_TYPES = {"image/png", "application/zip"}
 _AGENT_KINDS = {"screenshot"}
@@ -63,15 +64,23 @@ def _load(request: Request, caller: Caller, request_id: str, sha256: str) -> tup
     return data, ref
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get(
     "/{request_id}/evidence/{sha256}",
     summary="An evidence file (operator, auditor; an agent: screenshots of its own requests)",
+    operation_id="getEvidence",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}, "application/zip": {}},
-                     "description": "The file, re-hashed against its sha256 before it is sent."},
-               403: {"description": "An agent asking for a trace."},
-               404: {"description": "No such request for this caller, or the request names no such evidence."},
-               409: {"description": "The file changed on disk (evidence_corrupt)."}},
+    responses={200: {"content": {"image/png": _BINARY, "application/zip": _BINARY,
+                                 "application/octet-stream": _BINARY},
+                     "description": "The file, re-hashed against its sha256 before it is sent: image/png for a "
+                     "screenshot, application/zip for a Playwright trace."},
+               **errors(404, 409, described={
+                   403: "The key's role may not read evidence, or an agent asked for a trace (`forbidden`).",
+                   404: "No such request for this caller, the request names no such evidence (`not_found`), or "
+                   "the file is missing from the store (`evidence_missing`).",
+                   409: "The file changed on disk (`evidence_corrupt`): nothing is sent."})},
 )
 async def evidence(
     request: Request,

@@ -1,64 +1,87 @@
-"""Operator and agent reference routes: pending approvals, kill switch, catalog."""
+"""Operator and agent reference routes: pending approvals, kill switch, catalog, the caller's identity."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from executor.api._queries import list_requests
 from executor.api.auth import Caller, require, state_of
+from executor.api.openapi import errors
 from executor.api.schemas import KillBody
 from executor.errors import NotFound
 from executor.states import RequestState
+from executor.wire import (
+    ApprovalList,
+    Catalog,
+    Identity,
+    KillSwitch,
+    KillSwitchList,
+    KillSwitchRelease,
+    exact,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/approvals", tags=["operators"], summary="Pending approvals with their handoff packet")
+@router.get("/approvals", tags=["approvals"], summary="Pending approvals with their handoff packet",
+            operation_id="listApprovals", response_model=ApprovalList, response_model_exclude_unset=True,
+            responses=errors())
 def approvals(request: Request, caller: Annotated[Caller, Depends(require("operator"))],
               limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest first.")] = 100,
-              ) -> dict[str, Any]:
+              ) -> ApprovalList:
     """Requests awaiting approval, each with the packet an approver reads."""
     steward = state_of(request).steward
     recs = list_requests(steward.engine, states=[RequestState.AWAITING_APPROVAL], limit=limit)
-    return {"approvals": [{"request": r.public(), "handoff": steward.handoff(r)} for r in recs]}
+    return exact(ApprovalList, {"approvals": [{"request": r.public(), "handoff": steward.handoff(r)} for r in recs]})
 
 
-@router.get("/me", tags=["agents", "operators", "auditors"], summary="The calling key's name and role")
-def me(caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))]) -> dict[str, str]:
+@router.get("/me", tags=["identity"], summary="The calling key's name and role", operation_id="whoAmI",
+            response_model=Identity, responses=errors())
+def me(caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))]) -> Identity:
     """Who the API takes this key for (the web console uses it to pick its view)."""
-    return {"name": caller.name, "role": caller.role}
+    return exact(Identity, {"name": caller.name, "role": caller.role})
 
 
-@router.post("/kill-switch", tags=["operators"], status_code=201, summary="Engage a kill switch")
-def engage(request: Request, body: KillBody, caller: Annotated[Caller, Depends(require("operator"))]) -> Any:
+@router.post("/kill-switch", tags=["kill-switch"], status_code=201, summary="Engage a kill switch",
+             operation_id="engageKillSwitch", response_model=KillSwitch, response_model_exclude_unset=True,
+             responses=errors(described={
+                 422: "The body does not match the schema (`invalid_request`), or the scope is malformed or names "
+                 "no known target, action or class (`unknown_scope`)."}))
+def engage(request: Request, body: KillBody, caller: Annotated[Caller, Depends(require("operator"))]) -> KillSwitch:
     """Immediate and durable; in scope, new requests are rejected and queued ones wait."""
     switch = state_of(request).steward.kill(body.scope, caller.name, body.reason)
-    return switch.public()
+    return exact(KillSwitch, switch.public())
 
 
-@router.delete("/kill-switch/{scope}", tags=["operators"], summary="Release a kill switch")
+@router.delete("/kill-switch/{scope}", tags=["kill-switch"], summary="Release a kill switch",
+               operation_id="releaseKillSwitch", response_model=KillSwitchRelease, response_model_exclude_unset=True,
+               responses=errors(404, described={404: "That scope is not engaged (`not_found`)."}))
 def release(request: Request, caller: Annotated[Caller, Depends(require("operator"))],
-            scope: Annotated[str, Path(min_length=1, max_length=200, description="The engaged scope.")],
+            scope: Annotated[str, Path(min_length=1, max_length=200, description="The engaged scope.",
+                                       examples=["class:autonomous"])],
             reason: Annotated[str, Query(min_length=1, max_length=2000, description="Why it may run again.")],
-            ) -> dict[str, Any]:
+            ) -> KillSwitchRelease:
     """An explicit operator act; 404 when that scope is not engaged."""
     if not state_of(request).steward.release(scope, caller.name, reason):
         raise NotFound(f"kill switch {scope!r} is not engaged")
-    return {"scope": scope, "released": True, "operator": caller.name}
+    return exact(KillSwitchRelease, {"scope": scope, "released": True, "operator": caller.name})
 
 
-@router.get("/kill-switch", tags=["operators"], summary="Engaged kill switches")
-def switches(request: Request, caller: Annotated[Caller, Depends(require("operator"))]) -> dict[str, Any]:
+@router.get("/kill-switch", tags=["kill-switch"], summary="Engaged kill switches", operation_id="listKillSwitches",
+            response_model=KillSwitchList, response_model_exclude_unset=True, responses=errors())
+def switches(request: Request, caller: Annotated[Caller, Depends(require("operator"))]) -> KillSwitchList:
     """Every engaged halt with who and why."""
-    return {"kill_switches": [s.public() for s in state_of(request).steward.store.kill_switches()]}
+    engaged = state_of(request).steward.store.kill_switches()
+    return exact(KillSwitchList, {"kill_switches": [s.public() for s in engaged]})
 
 
-@router.get("/catalog", tags=["agents"], summary="Actions with their parameter schemas")
-def catalog(request: Request, caller: Annotated[Caller, Depends(require("agent"))]) -> dict[str, Any]:
+@router.get("/catalog", tags=["catalog"], summary="Actions with their parameter schemas", operation_id="getCatalog",
+            response_model=Catalog, response_model_exclude_unset=True, responses=errors())
+def catalog(request: Request, caller: Annotated[Caller, Depends(require("agent"))]) -> Catalog:
     """What an agent may ask for: every action, its default class and its JSON-Schema parameters."""
     cat = state_of(request).steward.catalog
     actions = [{"name": a.name, "description": a.description, "target": a.target, "category": a.category,
@@ -66,4 +89,4 @@ def catalog(request: Request, caller: Annotated[Caller, Depends(require("agent")
                 "params_schema": a.params_json_schema(),
                 "confirmation_ttl_s": a.confirmation_ttl_s, "approval_ttl_s": a.approval_ttl_s}
                for _, a in sorted(cat.actions.items())]
-    return {"version": cat.version, "actions": actions}
+    return exact(Catalog, {"version": cat.version, "actions": actions})

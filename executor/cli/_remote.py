@@ -44,11 +44,19 @@ def client_for(server: str | None, token: str | None) -> Any:
 
 
 def remote_call(call: Callable[[], Any]) -> Any:
-    """Run an API call; API errors become the CLI's one-line errors."""
+    """Run an API call; its result as the JSON body (a dict), and API errors as the CLI's one-line errors.
+
+    The client returns wire models; the commands print the same JSON whether
+    they read the local database or the API, so the model goes back to the
+    dict the server sent (only the keys it sent: ``exclude_unset``).
+    """
+    from pydantic import BaseModel
+
     from executor.cli._common import fail
     from executor.client import StewardAPIError
 
     try:
-        return call()
+        result = call()
     except StewardAPIError as exc:
         fail(f"{exc.status} {exc.code}: {exc.message}")
+    return result.model_dump(mode="json", exclude_unset=True) if isinstance(result, BaseModel) else result

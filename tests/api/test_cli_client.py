@@ -71,14 +71,14 @@ class TestClients:
             async with AsyncStewardClient("http://api", api.tokens["agent"], transport=transport) as agent, \
                     AsyncStewardClient("http://api", api.tokens["auditor"], transport=transport) as auditor:
                 cat = await agent.catalog()
-                assert "issue_credit" in {a["name"] for a in cat["actions"]}
+                assert "issue_credit" in {a.name for a in cat.actions}
                 req = await agent.submit("lookup_account", {"account_id": "ACC-000003"}, idempotency_key="a-1")
-                assert (await agent.get(req["id"]))["state"] == "queued"
-                assert (await agent.list_requests())["requests"][0]["id"] == req["id"]
+                assert (await agent.get(req.id)).state == "queued"
+                assert (await agent.list_requests()).requests[0].id == req.id
                 page = await auditor.audit_events(limit=2)
-                assert len(page["events"]) == 2 and page["next_after_seq"] is not None
-                nxt = await auditor.audit_events(after_seq=page["next_after_seq"], limit=1000)
-                assert nxt["events"][0]["seq"] == page["next_after_seq"] + 1
+                assert len(page.events) == 2 and page.next_after_seq is not None
+                nxt = await auditor.audit_events(after_seq=page.next_after_seq, limit=1000)
+                assert nxt.events[0].seq == page.next_after_seq + 1
                 with pytest.raises(StewardAPIError) as exc:
                     await auditor.submit("lookup_account", {})
                 assert exc.value.status == 403 and not exc.value.retryable

@@ -31,8 +31,8 @@ class TestIdempotencyUnderConcurrency:
                 "context": {"agent_confidence": 0.95}}
         results = _submit_many(api, [body] * 16)
         assert not [r for r in results if isinstance(r, Exception)], results
-        assert len({r["id"] for r in results}) == 1
-        assert sum(r["created"] for r in results) == 1
+        assert len({r.id for r in results}) == 1
+        assert sum(r.created for r in results) == 1
         recs = list_requests(api.steward.engine)
         assert len(recs) == 1 and recs[0].state.value == "awaiting_confirmation"
         received = api.steward.audit.entries(action_id=recs[0].id, types=["request.received"])
@@ -45,7 +45,7 @@ class TestIdempotencyUnderConcurrency:
                    "params": {"account_id": f"ACC-0000{60 + i}"}} for i in range(8)]
         results = _submit_many(api, bodies)
         ok = [r for r in results if not isinstance(r, Exception)]
-        assert len(ok) == 1 and ok[0]["created"]
+        assert len(ok) == 1 and ok[0].created
         assert all(r.status == 409 and r.code == "idempotency_conflict" for r in results if isinstance(r, Exception))
         assert len(list_requests(api.steward.engine)) == 1
 
@@ -70,9 +70,9 @@ class TestBudgetUnderConcurrency:
                    "context": {"account_tier": "pro", "agent_confidence": 0.9}} for i in range(20)]
         results = _submit_many(api, bodies)
         assert not [r for r in results if isinstance(r, Exception)], results
-        unattended = [r for r in results if r["class"] == "autonomous"]
-        assert sum(r["params"]["amount_cents"] for r in unattended) <= 25_000
+        unattended = [r for r in results if r.action_class == "autonomous"]
+        assert sum(r.params["amount_cents"] for r in unattended) <= 25_000
         assert len(unattended) == 10
-        held = [r for r in results if r["class"] == "human_approved"]
-        assert len(held) == 10 and all(r["state"] == "awaiting_approval" for r in held)
-        assert any("credit-budget-per-requester" in str(r["decision"]) for r in held)
+        held = [r for r in results if r.action_class == "human_approved"]
+        assert len(held) == 10 and all(r.state == "awaiting_approval" for r in held)
+        assert any("credit-budget-per-requester" in str(r.decision) for r in held)

@@ -29,21 +29,22 @@ class TestConfirmationFlow:
         email = f"confirmed.{acc.lower()}@example.net"
         req = agent.submit("update_contact_email", {"account_id": acc, "new_email": email},
                            idempotency_key="conv-201", context={"agent_confidence": 0.9, "customer_id": "C-201"})
-        assert req["state"] == "awaiting_confirmation" and req["created"]
+        assert req.state == "awaiting_confirmation" and req.created
         run_worker(api.steward)
         assert billing.db.account(acc).email != email
         with pytest.raises(StewardAPIError) as exc:
-            agent.confirm(req["id"], quote="yes", params_hash="0" * 64)
+            agent.confirm(req.id, quote="yes", params_hash="0" * 64)
         assert exc.value.status == 422 and exc.value.code == "confirmation_mismatch"
-        confirmed = agent.confirm(req["id"], quote="Yes, use my new address", params_hash=req["params_hash"])
-        assert confirmed["state"] == "queued"
+        assert req.params_hash is not None
+        confirmed = agent.confirm(req.id, quote="Yes, use my new address", params_hash=req.params_hash)
+        assert confirmed.state == "queued"
         run_worker(api.steward)
-        done = agent.get(req["id"], wait=5)
-        assert done["state"] == "succeeded", done["error"]
+        done = agent.get(req.id, wait=5)
+        assert done.state == "succeeded", done.error
         assert billing.db.account(acc).email == email
-        assert done["confirmation"]["quote"] == "Yes, use my new address"
-        assert done["audit_range"]["first_seq"] < done["audit_range"]["last_seq"]
-        actors = {e.actor for e in api.steward.audit.entries(action_id=req["id"], types=["confirmation.attached"])}
+        assert done.confirmation is not None and done.confirmation.quote == "Yes, use my new address"
+        assert done.audit_range is not None and done.audit_range.first_seq < done.audit_range.last_seq
+        actors = {e.actor for e in api.steward.audit.entries(action_id=req.id, types=["confirmation.attached"])}
         assert actors == {"agent:agent-1"}
 
 
@@ -56,24 +57,26 @@ class TestApprovalFlow:
         acc = accounts.take()
         req = agent.submit("issue_credit", {"account_id": acc, "amount_cents": 20_000, "reason": "Double charge"},
                            context={"customer_goal": "Refund the double charge", "agent_confidence": 0.9})
-        assert req["state"] == "awaiting_approval" and req["handoff"]["goal"] == "Refund the double charge"
-        pending = operator.approvals()["approvals"]
-        assert [p["request"]["id"] for p in pending] == [req["id"]]
-        packet = pending[0]["handoff"]
-        assert packet["explanation"] and packet["params"]["amount_cents"] == 20_000 and packet["if_nobody_decides"]
+        assert req.state == "awaiting_approval" and req.handoff is not None
+        assert req.handoff.goal == "Refund the double charge"
+        pending = operator.approvals().approvals
+        assert [p.request.id for p in pending] == [req.id]
+        packet = pending[0].handoff
+        assert packet.explanation and packet.params and packet.params["amount_cents"] == 20_000
+        assert packet.if_nobody_decides
         run_worker(api.steward)
         assert billing.db.count_credits(acc) == 0
-        approved = operator.approve(req["id"], "checked the ledger")
-        assert approved["state"] == "queued" and approved["approval"]["operator"] == "olga"
+        approved = operator.approve(req.id, "checked the ledger")
+        assert approved.state == "queued" and approved.approval and approved.approval.operator == "olga"
         run_worker(api.steward)
-        done = agent.get(req["id"], wait=5)
-        assert done["state"] == "succeeded", done["error"]
+        done = agent.get(req.id, wait=5)
+        assert done.state == "succeeded", done.error
         assert billing.db.count_credits(acc) == 1
-        events = auditor.audit_events(action_id=req["id"], limit=1000)["events"]
-        granted = [e for e in events if e["type"] == "approval.granted"]
-        assert granted[0]["actor"] == "operator:olga" and granted[0]["payload"]["requester"] == "agent-1"
-        proof = auditor.audit_proof(granted[0]["seq"])
-        assert proof["entry"]["hash"] == proof["proof"]["leaf_hash"]
+        events = auditor.audit_events(action_id=req.id, limit=1000).events
+        granted = [e for e in events if e.type == "approval.granted"]
+        assert granted[0].actor == "operator:olga" and granted[0].payload["requester"] == "agent-1"
+        proof = auditor.audit_proof(granted[0].seq)
+        assert proof.entry.hash == proof.proof.leaf_hash
 
     def test_reject_and_cancel_never_run(self, db_url: str, build_api: Any, run_worker: Any, billing: Any,
                                         accounts: Any) -> None:
@@ -83,12 +86,12 @@ class TestApprovalFlow:
         a1, a2 = accounts.take(), accounts.take()
         denied = agent.submit("issue_credit", {"account_id": a1, "amount_cents": 30_000, "reason": "Refund one"})
         cancelled = agent.submit("issue_credit", {"account_id": a2, "amount_cents": 900, "reason": "Refund two"})
-        assert operator.reject(denied["id"], "not justified")["state"] == "denied"
-        assert agent.cancel(cancelled["id"], "customer changed their mind")["state"] == "cancelled"
+        assert operator.reject(denied.id, "not justified").state == "denied"
+        assert agent.cancel(cancelled.id, "customer changed their mind").state == "cancelled"
         run_worker(api.steward)
         assert billing.db.count_credits(a1) == 0 and billing.db.count_credits(a2) == 0
         with pytest.raises(StewardAPIError) as exc:
-            agent.cancel(denied["id"])
+            agent.cancel(denied.id)
         assert exc.value.status == 409
 
 
@@ -101,12 +104,14 @@ class TestServeWithWorker:
         with StewardClient(api.base_url, api.tokens["agent"]) as agent:
             req = agent.submit("lookup_account", {"account_id": "ACC-000003"})
             started = time.monotonic()
-            done = agent.get(req["id"], wait=60)
-            assert done["state"] == "succeeded", done["error"]
-            assert done["extracted"]["status"] == billing.db.account("ACC-000003").status
+            done = agent.get(req.id, wait=60)
+            assert done.state == "succeeded", done.error
+            assert done.extracted["status"] == billing.db.account("ACC-000003").status
+            shot = next(e for e in done.evidence if e.kind == "screenshot")
+            assert agent.evidence(done.id, shot.sha256).startswith(b"\x89PNG") and agent.me().role == "agent"
             assert time.monotonic() - started < 60
-            quick = agent.get(req["id"], wait=10)  # terminal: returns at once
-            assert quick["state"] == "succeeded"
+            quick = agent.get(req.id, wait=10)  # terminal: returns at once
+            assert quick.state == "succeeded"
 
     def test_long_poll_returns_when_wait_ends(self, api: Api) -> None:
         """Without a worker, ?wait= returns the unchanged request after the wait."""
