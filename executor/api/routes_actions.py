@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -17,12 +17,16 @@ from executor.api.schemas import ApproveBody, CancelBody, RejectBody
 from executor.errors import NotFound
 from executor.models import Confirmation, SubmitRequest
 from executor.states import RequestState
+from executor.tracing import SpanKind, span
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 RequestId = Annotated[str, Path(min_length=1, max_length=64, description="The request id (req_...).")]
+TraceParent = Annotated[str | None, Header(max_length=256, description=(
+    "W3C Trace Context: the request's trace continues this one (intake, policy, every browser step, commit and "
+    "verification); its trace id is stored on the request and in its audit events. Invalid values are ignored."))]
 # Intake rejections stored as `rejected` records, and the status each is answered with.
 _REJECTED_STATUS = {"unknown_action": 422, "invalid_params": 422, "forbidden": 403, "halted": 409,
                     "policy_error": 503}
@@ -47,8 +51,16 @@ def _visible(request: Request, caller: Caller, request_id: str) -> Any:
              responses={200: {"description": "The same idempotency key and parameters: the original request."},
                         409: {"description": "Idempotency conflict or halted by a kill switch."}})
 def submit(request: Request, body: SubmitRequest,
-           caller: Annotated[Caller, Depends(require("agent"))]) -> Any:
+           caller: Annotated[Caller, Depends(require("agent"))], traceparent: TraceParent = None) -> Any:
     """Validate, decide and queue; 202 when created, 200 with the original for a repeated key."""
+    with span("POST /v1/actions", traceparent=traceparent, kind=SpanKind.SERVER,
+              attributes={"http.request.method": "POST", "http.route": "/v1/actions"}) as current:
+        response = _submit(request, body, caller)
+        current.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
+def _submit(request: Request, body: SubmitRequest, caller: Caller) -> JSONResponse:
     state = state_of(request)
     steward = state.steward
     if steward.policy.limits_for(body.action):
