@@ -96,3 +96,5 @@ def _route_stdlib(shared: list[Any], renderer: Any, level: int, stream: Any) -> 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO on every migration: noise, not news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(level, logging.WARNING))
