@@ -37,8 +37,10 @@ keys_app = typer.Typer(
 def _keys(db: str | None) -> Any:
     from audit.engine import open_engine
     from executor.apikeys import KeyStore
+    from executor.logs import configure_logging
     from executor.store.migrate import ensure_schema
 
+    configure_logging("WARNING")
     engine = open_engine(resolve_db(db))
     ensure_schema(engine)
     return KeyStore(engine)
