@@ -23,7 +23,6 @@ request id or a customer.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -94,7 +93,7 @@ class Metrics:
             "steward_audit_append_duration_seconds", "Appending one audit event (inside its transaction).",
             buckets=_APPEND_BUCKETS, registry=r,
         )
-        self._drivers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._drivers: list[Any] = []
         self.registry.register(_Contexts(self._drivers))
 
     # -- feeding -------------------------------------------------------------------
@@ -105,7 +104,8 @@ class Metrics:
 
     def watch_driver(self, driver: Any) -> None:
         """Report ``driver.contexts_open`` (browser contexts open) at each scrape."""
-        self._drivers.add(driver)
+        if not any(d is driver for d in self._drivers):
+            self._drivers.append(driver)
 
     def observe_step(self, action: str, phase: str, kind: str, seconds: float) -> None:
         self.step_seconds.labels(action, phase, kind).observe(seconds)
