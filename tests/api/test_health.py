@@ -78,3 +78,48 @@ class TestMetricsRoute:
         """The three routes are in the OpenAPI document."""
         paths = api.client.get("/openapi.json").json()["paths"]
         assert {"/healthz", "/readyz", "/metrics"} <= set(paths)
+
+
+class TestServeProcess:
+    def test_serve_logs_json_and_answers_probes(self, tmp_path: Any) -> None:
+        """`steward serve` logs only JSON lines on stderr (its own and uvicorn's) and answers the three routes."""
+        import json
+        import os
+        import signal
+        import subprocess
+        import sys
+        import threading
+        import time
+
+        import httpx
+
+        from executor.api._server import free_port
+
+        port = free_port()
+        env = {**os.environ, "STEWARD_DB": str(tmp_path / "serve.db"), "STEWARD_HOME": str(tmp_path / "home")}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from executor.cli import main; main()", "serve", "--no-workers",
+             "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+        reader.start()
+        try:
+            for _ in range(600):  # start-up: at most about a minute
+                if proc.poll() is not None or any("Application startup complete" in line for line in lines):
+                    break
+                time.sleep(0.1)
+            base = f"http://127.0.0.1:{port}"
+            assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200, lines
+            assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+            assert "steward_queue_depth" in httpx.get(f"{base}/metrics", timeout=10).text
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+            reader.join(10)
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stderr.close()  # type: ignore[union-attr]
+        logged = [line for line in lines if not line.startswith("steward API on ")]  # the one plain banner
+        assert logged, lines
+        entries = [json.loads(line) for line in logged]  # every other line is JSON
+        assert {"uvicorn.error"} <= {e.get("logger") for e in entries}
+        assert any(e["event"] == "Application startup complete." for e in entries)
