@@ -57,6 +57,17 @@ def _current_provider() -> Any:
     return _provider if _provider is not None else trace.get_tracer_provider()
 
 
+_cached: tuple[Any, Any] = (None, None)  # (provider, its tracer)
+
+
+def _tracer() -> Any:
+    global _cached
+    provider = _current_provider()
+    if _cached[0] is not provider:
+        _cached = (provider, provider.get_tracer(_TRACER_NAME))
+    return _cached[1]
+
+
 def _exports() -> bool:
     """True when spans go somewhere (an SDK provider); False for the no-op default."""
     return not isinstance(_current_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
@@ -124,7 +135,7 @@ def span(
     attributes: Mapping[str, str | int | float | bool] | None = None,
 ) -> Iterator[Span]:
     """A current span named ``name``: a child of ``traceparent`` when given, else of the current span."""
-    tracer = _current_provider().get_tracer(_TRACER_NAME)
+    tracer = _tracer()
     with tracer.start_as_current_span(
         name, context=_parent(traceparent), kind=kind, attributes=dict(attributes or {})
     ) as current:
