@@ -30,7 +30,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 __all__ = [
     "SpanKind",
@@ -134,12 +134,25 @@ def span(
     kind: SpanKind = SpanKind.INTERNAL,
     attributes: Mapping[str, str | int | float | bool] | None = None,
 ) -> Iterator[Span]:
-    """A current span named ``name``: a child of ``traceparent`` when given, else of the current span."""
+    """A current span named ``name``: a child of ``traceparent`` when given, else of the current span.
+
+    An exception marks the span as an error with the exception's type and
+    Steward error code only: messages can quote page text, so they stay out.
+    """
     tracer = _tracer()
     with tracer.start_as_current_span(
-        name, context=_parent(traceparent), kind=kind, attributes=dict(attributes or {})
+        name, context=_parent(traceparent), kind=kind, attributes=dict(attributes or {}),
+        record_exception=False, set_status_on_exception=False,
     ) as current:
-        yield current
+        try:
+            yield current
+        except BaseException as exc:
+            code = getattr(exc, "code", None)
+            current.set_attribute("error.type", type(exc).__name__)
+            if isinstance(code, str):
+                current.set_attribute("steward.error_code", code)
+            current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
 
 
 def current_ids() -> tuple[str | None, str | None]:

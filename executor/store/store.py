@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
@@ -106,7 +106,8 @@ class Store:
                 raise FailClosed(f"audit log write failed, nothing changed: {exc}") from exc
             took = time.perf_counter() - started
             for observer in self.observers:
-                observer.appended(took)
+                with suppress(Exception):  # a broken observer never fails a change
+                    observer.appended(took)
 
     def _row(self, conn: Connection, request_id: str, *, lock: bool) -> RequestRecord:
         query = select(requests).where(requests.c.id == request_id)

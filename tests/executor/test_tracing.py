@@ -123,6 +123,26 @@ class TestTraceToVerification:
         assert f"trace: {TRACE_ID}" in text.stdout
 
 
+    def test_failed_step_marks_its_span_without_the_message(self, make_steward: Any, run_worker: Any,
+                                                             spans: InMemorySpanExporter, tmp_path: Any) -> None:
+        """A precondition that fails marks its span as an error by type and code; no exception text is kept."""
+        steward = make_steward(f"sqlite:///{tmp_path / 'fail.db'}")
+        client, tokens = _api(steward)
+        resp = client.post("/v1/actions", json=_credit("ACC-000007"),  # suspended in the seed
+                           headers={"Authorization": f"Bearer {tokens['agent']}", "traceparent": TRACEPARENT})
+        assert resp.status_code == 202, resp.text
+        run_worker(steward)
+        rec = steward.get(resp.json()["id"])
+        assert rec.state.value == "failed" and rec.error_code == "expectation_failed", rec.error_message
+        finished = spans.get_finished_spans()
+        failed = [s for s in finished if s.status.status_code.name == "ERROR"]
+        assert [s.name for s in failed] == ["steward.step precondition"]
+        assert failed[0].attributes["error.type"] == "ExpectationFailed"
+        assert failed[0].attributes["steward.error_code"] == "expectation_failed"
+        assert all(not s.events for s in finished)  # no exception events: messages quote page text
+        assert _by_name(finished, "steward.execute")[0].attributes["steward.state"] == "failed"
+
+
 class TestTraceIds:
     def test_minted_without_sdk_or_traceparent(self, db_url: str, make_steward: Any) -> None:
         """With no exporter and no traceparent a request still gets a trace id, the same in all its events."""
