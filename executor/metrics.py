@@ -191,7 +191,7 @@ class _DatabaseState(Collector):
         for scope in snapshot.kill_switches:
             switches.add_metric([scope], 1)
         yield switches
-        yield _gauge("steward_kill_switches_engaged_count", "How many kill switches are engaged.",
+        yield _gauge("steward_kill_switch_scopes_engaged", "How many kill switches are engaged.",
                      len(snapshot.kill_switches))
 
 

@@ -72,7 +72,7 @@ class TestScrapeAfterRealRequests:
         assert value(before, "steward_queue_oldest_age_seconds") >= 0
         assert value(before, "steward_approvals_waiting") == 1
         assert value(before, "steward_kill_switches_engaged", scope="action:lookup_account") == 1
-        assert value(before, "steward_kill_switches_engaged_count") == 1
+        assert value(before, "steward_kill_switch_scopes_engaged") == 1
         assert value(before, "steward_requests_total", action="issue_credit", **{"class": "forbidden"},
                      state="rejected") == 1
         assert value(before, "steward_requests_total", action="unknown", **{"class": "none"}, state="rejected") == 1
