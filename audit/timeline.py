@@ -69,6 +69,7 @@ class ActionTimeline(BaseModel):
     rules: list[str] = Field(default_factory=list)
     policy_version: str | None = None
     state: str | None = None
+    trace_id: str | None = Field(default=None, description="The request's OpenTelemetry trace id (W3C hex).")
     entries: list[AuditEntry] = Field(default_factory=list)
     inclusion: list[InclusionStatus] = Field(default_factory=list)
     checkpoint_signature: str = Field(default="not checked", description="verified / not checked / bad")
@@ -94,6 +95,8 @@ def _summary(entries: list[AuditEntry]) -> dict[str, Any]:
     out: dict[str, Any] = {"params": {}, "rules": []}
     for e in entries:
         p = e.payload
+        if isinstance(p.get("trace_id"), str):
+            out.setdefault("trace_id", p["trace_id"])
         if e.type == "request.received":
             out.update(action=p.get("action"), target=p.get("target"), requester=p.get("requester"))
             out["params"] = p.get("params") if isinstance(p.get("params"), dict) else {}
@@ -166,6 +169,8 @@ def format_timeline(t: ActionTimeline) -> str:
         f" (rules: {', '.join(t.rules) or '-'})   state: {t.state or '?'}"
     )
     lines.append(f"  params: {json.dumps(t.params, sort_keys=True)}")
+    if t.trace_id:
+        lines.append(f"  trace: {t.trace_id}")
     lines.append("")
     by_seq = {s.seq: s for s in t.inclusion}
     mark = {"included": "proven", "pending": "pending", "failed": "FAILED"}

@@ -21,6 +21,7 @@ from executor.errors import ConfirmationMismatch
 from executor.killswitch import scopes_of
 from executor.models import SubmitRequest
 from executor.store.records import KillSwitch
+from executor.tracing import span
 from policies import Decision, Policy, PolicyError, PolicyInput
 
 __all__ = ["Gate", "Submission", "default_gates", "new_request_id", "params_hash"]
@@ -100,12 +101,15 @@ class DecidePolicy:
             requester=sub.requester,
             usage=None,
         )
-        try:
-            usage = self.usage(self.policy, pin)
-            sub.decision = self.policy.decide(pin.model_copy(update={"usage": usage}))
-        except PolicyError as exc:
-            sub.reject("policy_error", f"policy could not be evaluated, nothing runs: {exc}")
-            return
+        with span("steward.policy", attributes={"steward.policy_version": str(self.policy.version)}) as current:
+            try:
+                usage = self.usage(self.policy, pin)
+                sub.decision = self.policy.decide(pin.model_copy(update={"usage": usage}))
+            except PolicyError as exc:
+                sub.reject("policy_error", f"policy could not be evaluated, nothing runs: {exc}")
+                current.set_attribute("steward.policy_error", True)
+                return
+            current.set_attribute("steward.class", sub.decision.action_class.value)
         if sub.decision.action_class == ActionClass.FORBIDDEN:
             sub.reject("forbidden", sub.decision.explanation, {"decision": sub.decision.model_dump(mode="json")})
 

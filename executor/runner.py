@@ -15,6 +15,10 @@ the request can never race a slow original into a second commit.
 ``settle`` is the verify-only run that recovery uses for ``in_doubt``
 requests: it never performs the commit step (see ``executor.recovery``).
 The ``crash_point`` calls are a test-only fault-injection hook.
+
+Tracing: a run resumes the trace context stored on the request at intake
+(``steward.execute``), with a span per browser step, one for the commit and
+one for the verification; step durations also feed the metrics.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from executor.retry import RetryPolicy
 from executor.service import Steward
 from executor.states import RequestState
 from executor.store import RequestRecord
+from executor.tracing import SpanKind, span
 
 __all__ = ["LeaseLost", "Runner"]
 
@@ -190,11 +195,15 @@ class Runner:
     async def _step(self, run: _Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
         rendered = _render(step, run.values) if phase != "verify" else render_step(step, run.values)
         timeout = run.action.step_timeout_ms if phase == "verify" else self._timeout_ms(run)
-        if run.committed:
-            value = await session.run(rendered, timeout_ms=timeout)
-        else:
-            where = f"{phase} {index}: {step.describe()}"
-            value = await self._interruptible(run, where, session.run(rendered, timeout_ms=timeout))
+        attributes: dict[str, str | int] = {"steward.phase": phase, "steward.index": index, "steward.kind": step.kind}
+        with span(f"steward.step {phase}", attributes=attributes):
+            started = time.perf_counter()
+            if run.committed:
+                value = await session.run(rendered, timeout_ms=timeout)
+            else:
+                where = f"{phase} {index}: {step.describe()}"
+                value = await self._interruptible(run, where, session.run(rendered, timeout_ms=timeout))
+            self.steward.metrics.observe_step(run.rec.action, phase, step.kind, time.perf_counter() - started)
         if step.extract is not None and step.extract.name:
             run.extracted[step.extract.name] = page_text(value)
         done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
@@ -269,10 +278,24 @@ class Runner:
             "spare": not run.action.read_only,  # verification's page, opened while the steps run
         }
 
+    def _span(self, name: str, rec: RequestRecord) -> Any:
+        """The request's run as a span of the trace its intake started."""
+        attributes: dict[str, str | int] = {"steward.request_id": rec.id, "steward.action": rec.action,
+                      "steward.class": rec.action_class or "", "steward.attempt": rec.attempts,
+                      "steward.worker": self.worker_id}
+        return span(name, traceparent=rec.traceparent, kind=SpanKind.CONSUMER, attributes=attributes)
+
     async def run(self, rec: RequestRecord) -> RequestRecord | None:
         """Execute a claimed request to a terminal state (None if the lease was lost)."""
+        with self._span("steward.execute", rec) as current:
+            result = await self._run_traced(rec)
+            current.set_attribute("steward.state", result.state.value if result is not None else "lease_lost")
+            return result
+
+    async def _run_traced(self, rec: RequestRecord) -> RequestRecord | None:
         run = self._new_run(rec)
-        log.info("request.executing", request_id=rec.id, action=rec.action, attempt=rec.attempts)
+        log.info("request.executing", request_id=rec.id, action=rec.action, attempt=rec.attempts,
+                 trace_id=rec.trace_id)
         self.inflight[rec.id] = run
         try:
             return await self._run(run)
@@ -284,6 +307,10 @@ class Runner:
 
     async def settle(self, rec: RequestRecord, extracted: dict[str, Any]) -> RequestRecord | None:
         """Verify-only run of an ``in_doubt`` request; None leaves it in_doubt for a later try."""
+        with self._span("steward.settle", rec):
+            return await self._settle(rec, extracted)
+
+    async def _settle(self, rec: RequestRecord, extracted: dict[str, Any]) -> RequestRecord | None:
         run = self._new_run(rec)
         run.extracted.update(extracted)
         try:
@@ -291,6 +318,7 @@ class Runner:
         except ExecutionError as exc:  # the target is down: verification cannot even start
             log.warning("settle.deferred", request_id=rec.id, error=exc.code)
             await self._record(run, [("verify.deferred", {"error": exc.code, "message": exc.message[:300]})])
+            self.steward.metrics.verification(rec.action, "deferred")
             return None
         try:
             return await self._verify(run, session, None, settling=True)
@@ -461,20 +489,9 @@ class Runner:
         ready = Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled"))
         await self._interruptible(run, where, session.run(ready, timeout_ms=run.action.step_timeout_ms))
         await self._guard(run, where)
-        crash_point("before:commit")
-        # Values read before the commit go with it, so a verify-only run after a crash can still compare.
-        event = ("commit.started", {"step": commit.describe(), "extracted": dict(run.extracted)})
-        if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
-            raise LeaseLost(run.rec.id)
-        run.committed = True
-        crash_point("during:commit")
-        commit_error: ExecutionError | None = None
-        try:
-            await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
-        except ExecutionError as exc:
-            commit_error = exc
-        crash_point("after:click")
-        after, refused = await self._after_commit(run, session)
+        with span("steward.commit", attributes={"steward.kind": commit.kind}) as current:
+            commit_error, after, refused = await self._commit(run, session, rendered)
+            current.set_attribute("steward.commit_error", commit_error.code if commit_error else "")
         await self._record(
             run,
             [
@@ -495,6 +512,30 @@ class Runner:
         self._shoot(run, session, "after commit")  # verification goes on in another page meanwhile
         # A refusal counts only when the commit step itself went through: the UI answered, and not as expected.
         return await self._verify(run, session, commit_error, refused=None if commit_error else refused)
+
+    async def _commit(
+        self, run: _Run, session: ActionSession, rendered: Step
+    ) -> tuple[ExecutionError | None, dict[str, str], tuple[str, str] | None]:
+        """``commit.started`` (durable, under the lease), the commit step, then the after_commit steps."""
+        commit = run.action.commit
+        assert commit is not None
+        crash_point("before:commit")
+        # Values read before the commit go with it, so a verify-only run after a crash can still compare.
+        event = ("commit.started", {"step": commit.describe(), "extracted": dict(run.extracted)})
+        if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
+            raise LeaseLost(run.rec.id)
+        run.committed = True
+        crash_point("during:commit")
+        commit_error: ExecutionError | None = None
+        started = time.perf_counter()
+        try:
+            await session.run(rendered, timeout_ms=run.action.step_timeout_ms)
+        except ExecutionError as exc:
+            commit_error = exc
+        self.steward.metrics.observe_step(run.rec.action, "commit", commit.kind, time.perf_counter() - started)
+        crash_point("after:click")
+        after, refused = await self._after_commit(run, session)
+        return commit_error, after, refused
 
     async def _after_commit(self, run: _Run, session: ActionSession) -> tuple[dict[str, str], tuple[str, str] | None]:
         """Run the after_commit steps: (extract problems by name, (step, why) of a failed check or None).
@@ -530,6 +571,20 @@ class Runner:
         settling: bool = False,
         refused: tuple[str, str] | None = None,
     ) -> RequestRecord | None:
+        with span("steward.verify", attributes={"steward.settling": settling}) as current:
+            rec = await self._verify_traced(run, session, commit_error, settling=settling, refused=refused)
+            current.set_attribute("steward.state", rec.state.value if rec is not None else "deferred")
+            return rec
+
+    async def _verify_traced(
+        self,
+        run: _Run,
+        session: ActionSession,
+        commit_error: ExecutionError | None,
+        *,
+        settling: bool,
+        refused: tuple[str, str] | None,
+    ) -> RequestRecord | None:
         failure: ExecutionError | None = None
         missing = False  # verification cannot be rendered: it cannot say "not committed"
         for attempt in range(1, _VERIFY_TRIES + 1):
@@ -554,6 +609,7 @@ class Runner:
                             await session.relogin()
         if settling and failure is not None and failure.retryable:  # the target is down: try again later
             await self._record(run, [("verify.deferred", {"error": failure.code, "step": failure.step})])
+            self.steward.metrics.verification(run.rec.action, "deferred")
             await self._close(run, session, "verification deferred")
             return None
         self._shoot(run, session, "after verification")

@@ -41,11 +41,13 @@ from executor.inputs import check_text
 from executor.intake import Submission, default_gates, new_request_id, params_hash
 from executor.integrity import load_catalog_for, load_policy_for
 from executor.killswitch import check_known_scope, parse_scope
+from executor.metrics import Metrics
 from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
 from executor.store.migrate import ensure_schema
+from executor.tracing import current_ids, span
 from executor.usage import BudgetUsage
 from executor.witness import Witnesses
 from policies import Policy
@@ -99,6 +101,10 @@ class Steward:
         # Defence in depth: the executor redacts what it records; the log scrubs and HMACs again.
         self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
         self.store = Store(self.engine, self.audit, self.clock)
+        # Metrics of this process: the store reports what it commits; the database is read at scrape time.
+        self.metrics = Metrics()
+        self.store.observers.append(self.metrics.store_observer())
+        self.metrics.watch_database(self)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
         self.usage = BudgetUsage(self.store, self.catalog)
         self._checkpointer: Checkpointer | None = None
@@ -220,7 +226,16 @@ class Steward:
 
         The same idempotency key with the same parameters returns the original
         request (created=False); with other parameters it is an IdempotencyConflict.
+        Runs in the ``steward.intake`` span, a child of the current one (the API's
+        span continuing the caller's ``traceparent``), or of a new trace.
         """
+        with span("steward.intake", attributes={"steward.action": body.action[:64]}) as current:
+            rec, created = self._submit(body, requester)
+            current.set_attribute("steward.request_id", rec.id)
+            current.set_attribute("steward.state", rec.state.value)
+            return rec, created
+
+    def _submit(self, body: SubmitRequest, requester: str) -> tuple[RequestRecord, bool]:
         requester = requester.strip()
         if not requester or len(requester) > 200:
             raise RequestError("requester must be 1 to 200 characters")
@@ -288,7 +303,10 @@ class Steward:
             "catalog_version": self.catalog.version,
         }
         events: list[tuple[str, dict[str, Any]]] = [("request.received", received)]
+        trace_id, traceparent = current_ids()  # the intake span: the worker's spans become its children
         values: dict[str, Any] = {
+            "trace_id": trace_id,
+            "traceparent": traceparent,
             "id": new_request_id(),
             "action": body.action[:64],
             "requester": sub.requester,

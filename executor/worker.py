@@ -71,6 +71,7 @@ class Worker:
         self.lease_s = lease_s if lease_s is not None else default_lease_s()
         self.worker_id = worker_id or default_worker_id()
         self.runner = Runner(steward, driver, self.worker_id, lease_s=self.lease_s)
+        steward.metrics.watch_driver(driver)
         self.recovery = Recovery(self.runner)
         self.running: dict[str, asyncio.Task[RequestRecord | None]] = {}
         self.finished: list[RequestRecord] = []
@@ -136,7 +137,12 @@ class Worker:
         return self.finished
 
     async def _watch_kills(self, sub: Subscription) -> None:
-        """Each kill-switch change: re-read the switches and interrupt what they now cover."""
+        """Each kill-switch change: re-read the switches and interrupt what they now cover.
+
+        Cancelled at shutdown, the watcher first lets a running re-read finish: it
+        holds a database connection in a thread, which must be returned before
+        the engine is disposed (else PostgreSQL connections leak).
+        """
         while True:
             await sub.wait(KILL)
             sub.events[QUEUE].set()  # a release may free queued requests

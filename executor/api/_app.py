@@ -10,7 +10,14 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
-from executor.api import routes_actions, routes_audit, routes_console, routes_evidence, routes_ops
+from executor.api import (
+    routes_actions,
+    routes_audit,
+    routes_console,
+    routes_evidence,
+    routes_health,
+    routes_ops,
+)
 from executor.api.auth import ApiConfig, ApiState
 from executor.api.errors import install_error_handlers
 from executor.api.limits import BodyLimit, RateLimiter, StorableUrl
@@ -23,7 +30,8 @@ log = structlog.get_logger("steward.api")
 
 _DESCRIPTION = """Governed execution of AI agents' actions in back-office web UIs.
 
-Every route needs `Authorization: Bearer <API key>`; keys have one role
+Every route needs `Authorization: Bearer <API key>` (except `/healthz`, `/readyz`
+and `/metrics`, for probes and the Prometheus scraper); keys have one role
 (`agent`, `operator`, `auditor`) and their name is the identity in the audit
 log. Errors are always `{"error": {"code", "message", "details"}}` (the
 `ErrorEnvelope` schema) with the status each operation lists, and nothing is
@@ -42,6 +50,7 @@ def build_app(lifespan: Any = None) -> FastAPI:
     app.include_router(routes_ops.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_console.router)
+    app.include_router(routes_health.router)
     app.openapi = lambda: custom_openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from executor.api._queries import list_requests
@@ -17,6 +17,7 @@ from executor.api.schemas import ApproveBody, CancelBody, RejectBody
 from executor.errors import NotFound
 from executor.models import Confirmation, SubmitRequest
 from executor.states import RequestState
+from executor.tracing import SpanKind, span
 from executor.wire import ActionList, ActionRequest, ActionRequestView, SubmitResult, exact
 
 __all__ = ["router"]
@@ -25,6 +26,10 @@ router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 RequestId = Annotated[str, Path(min_length=1, max_length=64, description="The request id (req_...).",
                                 examples=["req_019c1f2a3b4c5d6e7f8a9b0c"])]
+TraceParent = Annotated[str | None, Header(max_length=256, description=(
+    "W3C Trace Context: the request's trace continues this one (intake, policy, every browser step, commit and "
+    "verification); its trace id is stored on the request and in its audit events. Invalid values are ignored."),
+    examples=["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"])]
 # Intake rejections stored as `rejected` records, and the status each is answered with.
 _REJECTED_STATUS = {"unknown_action": 422, "invalid_params": 422, "forbidden": 403, "halted": 409,
                     "policy_error": 503}
@@ -71,8 +76,17 @@ def _visible(request: Request, caller: Caller, request_id: str) -> Any:
     },
 )
 def submit(request: Request, response: Response, body: SubmitRequest,
-           caller: Annotated[Caller, Depends(require("agent"))]) -> Any:
+           caller: Annotated[Caller, Depends(require("agent"))], traceparent: TraceParent = None) -> Any:
     """Validate, decide and queue; 202 when created, 200 with the original for a repeated key."""
+    with span("POST /v1/actions", traceparent=traceparent, kind=SpanKind.SERVER,
+              attributes={"http.request.method": "POST", "http.route": "/v1/actions"}) as current:
+        result = _submit(request, response, body, caller)
+        status = result.status_code if isinstance(result, Response) else response.status_code
+        current.set_attribute("http.response.status_code", status)
+        return result
+
+
+def _submit(request: Request, response: Response, body: SubmitRequest, caller: Caller) -> Any:
     state = state_of(request)
     steward = state.steward
     if steward.policy.limits_for(body.action):

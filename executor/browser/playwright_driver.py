@@ -104,6 +104,8 @@ class PlaywrightDriver:
         self._logouts: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._confinements: list[Confinement] = []
+        # Browser contexts open right now (the steward_browser_contexts_open gauge reads it).
+        self.contexts_open = 0
 
     async def start(self) -> None:
         self._pw = await async_playwright().start()
@@ -152,11 +154,26 @@ class PlaywrightDriver:
             ctx = await self.browser.new_context(
                 storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}, proxy=proxy
             )
-            await confinement.install(ctx)
         except BaseException:
             await confinement.close()
             raise
+        self._opened(ctx)
+        try:
+            await confinement.install(ctx)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await close_context(ctx, confinement)
+            raise
         return ctx, confinement
+
+    def _opened(self, ctx: BrowserContext) -> None:
+        """Count a context until Playwright reports it closed (by us, or with the browser)."""
+        self.contexts_open += 1
+
+        def closed(_: Any) -> None:
+            self.contexts_open -= 1
+
+        ctx.once("close", closed)
 
     async def login_state(self, target: Target, *, force: bool = False) -> Any:
         """Storage state of a logged-in session not in use by another action; logs in when needed (never traced)."""

@@ -156,14 +156,20 @@ def settings_from(
 
 def open_steward(
     db: str | None, catalog: str | None = None, policy: str | None = None, home: str | None = None, *, by: str = "cli",
-    **integrity: Any,
+    log_level: str = "WARNING", **integrity: Any,
 ) -> Any:
     """A Steward service for a command (the import is deferred to keep --help fast).
 
+    Logs of the command go to stderr as JSON at ``log_level`` (``STEWARD_LOG_LEVEL``
+    wins); spans are exported when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
     ``integrity`` takes settings_from's keyword options (pins, end marker, witness).
     """
+    from executor.logs import configure_logging
     from executor.service import Steward
+    from executor.tracing import configure_tracing
 
+    configure_logging(log_level)
+    configure_tracing(f"steward-{by}")
     return Steward(settings_from(db, catalog, policy, home, **integrity), loaded_by=by)
 
 

@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from executor.errors import NotFound
+from executor.errors import NotFound, SchemaMismatch
 from executor.store.view import public_view
 
 __all__ = ["read_request"]
@@ -23,7 +23,7 @@ __all__ = ["read_request"]
 _COLUMNS = (
     "id", "action", "target", "requester", "idempotency_key", "params", "params_hash", "context", "state",
     "action_class", "decision", "confirmation", "approval", "outcome", "error_code", "error_message",
-    "created_at", "updated_at", "expires_at",
+    "created_at", "updated_at", "expires_at", "trace_id",
 )
 _JSON = frozenset({"params", "context", "decision", "confirmation", "approval", "outcome"})
 
@@ -56,6 +56,9 @@ def read_request(db_url: str, request_id: str) -> dict[str, Any]:
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 raise missing from None
+            if "no such column" in str(exc):
+                older = f"{exc}: the database schema is older than this Steward; run `steward db upgrade`"
+                raise SchemaMismatch(older) from None
             raise
     finally:
         conn.close()

@@ -40,8 +40,10 @@ def upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Migrate the database to this Steward's schema (also adopts one made before migrations)."""
     from audit.engine import open_engine
     from executor.errors import SchemaMismatch
+    from executor.logs import configure_logging
     from executor.store.migrate import upgrade as run_upgrade
 
+    configure_logging("INFO")  # alembic's "Running upgrade ..." lines, as JSON on stderr
     engine = open_engine(resolve_db(db))
     try:
         before, after = run_upgrade(engine)

@@ -280,16 +280,21 @@ def register(app: typer.Typer) -> None:
         catalog_sha256: CatalogPinOption = None,
         require_end_marker: EndMarkerOption = False,
         witness: WitnessOption = None,
+        metrics_port: Annotated[
+            int | None,
+            typer.Option(min=0, max=65535, help="Serve /metrics, /healthz and /readyz on this port (0: any free one)."),
+        ] = None,
+        metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
     ) -> None:
         """Run a worker: claim queued requests and execute them in the browser."""
         import asyncio
+        import contextlib
 
         from executor.browser.playwright_driver import PlaywrightDriver
-        from executor.logs import configure_logging
+        from executor.health import HealthServer
         from executor.worker import Worker
 
-        configure_logging()
-        steward = open_steward(db, catalog, policy, home, by="worker", policy_sha256=policy_sha256,
+        steward = open_steward(db, catalog, policy, home, by="worker", log_level="INFO", policy_sha256=policy_sha256,
                                catalog_sha256=catalog_sha256, require_end_marker=require_end_marker,
                                witness=witness)
 
@@ -303,10 +308,15 @@ def register(app: typer.Typer) -> None:
                 await driver.close()
             return len(finished)
 
-        try:
-            count = asyncio.run(main())
-        except KeyboardInterrupt:
-            count = 0
+        with contextlib.ExitStack() as stack:
+            if metrics_port is not None:
+                server = stack.enter_context(HealthServer(steward, host=metrics_host, port=metrics_port))
+                typer.echo(f"worker metrics on {server.url}/metrics (also /healthz, /readyz)", err=True)
+            try:
+                count = asyncio.run(main())
+            except KeyboardInterrupt:
+                count = 0
+        steward.close()
         typer.echo(f"worker finished {count} request(s)", err=True)
 
 

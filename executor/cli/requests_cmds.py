@@ -37,6 +37,8 @@ def _show(rec: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     typer.echo(f"{view['id']}  {view['action']}  state={view['state']}  class={view.get('class') or '-'}")
     if view.get("ref"):
         typer.echo(f"  ref: {view['ref']}")
+    if view.get("trace_id"):
+        typer.echo(f"  trace: {view['trace_id']}")
     if view.get("decision"):
         typer.echo(f"  decision: {view['decision'].get('explanation')}")
     if view.get("error"):

@@ -37,8 +37,10 @@ keys_app = typer.Typer(
 def _keys(db: str | None) -> Any:
     from audit.engine import open_engine
     from executor.apikeys import KeyStore
+    from executor.logs import configure_logging
     from executor.store.migrate import ensure_schema
 
+    configure_logging("WARNING")
     engine = open_engine(resolve_db(db))
     ensure_schema(engine)
     return KeyStore(engine)
@@ -98,19 +100,23 @@ def register(app: typer.Typer) -> None:
         policy_sha256: PolicyPinOption = None, catalog_sha256: CatalogPinOption = None,
         require_end_marker: EndMarkerOption = False, witness: WitnessOption = None,
     ) -> None:
-        """Serve the HTTP API (/openapi.json) and the web console (/console), with a worker unless --no-workers."""
+        """Serve the HTTP API (/openapi.json) and the web console (/console), with a worker unless --no-workers.
+
+        Also /healthz, /readyz and /metrics (no API key: bind where only probes and the scraper reach).
+        """
         import uvicorn
 
         from executor.api import ApiConfig, create_app
 
-        steward = open_steward(db, catalog, policy, home, by="serve", policy_sha256=policy_sha256,
+        steward = open_steward(db, catalog, policy, home, by="serve", log_level="INFO", policy_sha256=policy_sha256,
                                catalog_sha256=catalog_sha256, require_end_marker=require_end_marker,
                                witness=witness)
         config = ApiConfig(max_body_bytes=max_body, rate_per_s=rate_limit, burst=burst)
         app = create_app(steward, config=config, workers=concurrency if workers else 0)
         typer.echo(f"steward API on http://{host}:{port}, console at http://{host}:{port}/console "
                    f"(workers: {concurrency if workers else 'off'})", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # log_config=None: uvicorn's own loggers reach the root handler configure_logging set (JSON, secret filter).
+        uvicorn.run(app, host=host, port=port, log_config=None)
 
 
 def register_mcp(app: typer.Typer) -> None:

@@ -10,18 +10,18 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from executor.store.records import KillSwitch, RequestRecord
+    from executor.store.records import KillSwitch, RequestRecord, Snapshot
     from executor.store.store import Event, Store
     from executor.store.tables import kill_switches, metadata, requests
 
 _SOURCES: dict[str, tuple[str, ...]] = {
-    "executor.store.records": ("KillSwitch", "RequestRecord"),
+    "executor.store.records": ("KillSwitch", "RequestRecord", "Snapshot"),
     "executor.store.store": ("Event", "Store"),
     "executor.store.tables": ("kill_switches", "metadata", "requests"),
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
-__all__ = ["Event", "KillSwitch", "RequestRecord", "Store", "kill_switches", "metadata", "requests"]
+__all__ = ["Event", "KillSwitch", "RequestRecord", "Snapshot", "Store", "kill_switches", "metadata", "requests"]
 
 
 def __getattr__(name: str) -> object:

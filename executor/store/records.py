@@ -10,7 +10,7 @@ from executor.clock import iso
 from executor.states import TERMINAL, RequestState
 from executor.store.view import public_view
 
-__all__ = ["KillSwitch", "RequestRecord"]
+__all__ = ["KillSwitch", "RequestRecord", "Snapshot"]
 
 
 class RequestRecord(BaseModel):
@@ -46,6 +46,8 @@ class RequestRecord(BaseModel):
     attempts: int
     commit_started_at: float | None
     commit_done_at: float | None
+    trace_id: str | None = None
+    traceparent: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -74,3 +76,15 @@ class KillSwitch(BaseModel):
             "reason": self.reason,
             "engaged_at": iso(self.engaged_at),
         }
+
+
+class Snapshot(BaseModel):
+    """What the queue and the people in the loop look like right now (metrics read it at scrape time)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    queued: int
+    oldest_queued_at: float | None
+    awaiting_approval: int
+    awaiting_confirmation: int
+    kill_switches: tuple[str, ...]

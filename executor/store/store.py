@@ -5,15 +5,22 @@ transaction that ``audit.open_engine`` configures; PostgreSQL: ``FOR UPDATE``),
 checks the lifecycle allows it, updates the row and appends the audit event
 before committing. If the audit append fails the whole transaction rolls back:
 the state does not move without its record (fail closed).
+
+Observers (``Store.observers``, e.g. the metrics) hear about each audit append's
+duration and, after the commit only, about the events and the request as it
+now is. Every event of a request carries the request's ``trace_id`` (the one
+stored on its row, else the current span's: see ``executor.tracing``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, insert, select, text, update
+import structlog
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from action_classes import request_ref
@@ -23,13 +30,18 @@ from executor.errors import FailClosed, InvalidState, NotFound
 from executor.notify import HUB, KILL, QUEUE, publish
 from executor.redaction import recordable
 from executor.states import TERMINAL, RequestState, can_move
-from executor.store.records import KillSwitch, RequestRecord
+from executor.store.records import KillSwitch, RequestRecord, Snapshot
 from executor.store.tables import kill_switches, requests
+from executor.tracing import current_ids
+
+if TYPE_CHECKING:
+    from executor.metrics import StoreObserver
 
 __all__ = ["Event", "Store"]
 
 Event = tuple[str, dict[str, Any]]
 T = TypeVar("T")
+log = structlog.get_logger("steward.store")
 
 
 class Store:
@@ -42,9 +54,20 @@ class Store:
         self._pg = engine.dialect.name == "postgresql"
         # Called after a transaction that made a request terminal has committed.
         self.after_terminal: Callable[[RequestRecord], None] | None = None
+        self.observers: list[StoreObserver] = []
 
-    def _terminal(self, rec: RequestRecord) -> RequestRecord:
-        """After the commit: terminal-state hooks, and wake the workers for a newly queued request."""
+    def _committed(self, rec: RequestRecord | None, events: list[Event]) -> None:
+        """After the commit: tell the observers (a broken observer never undoes or fails a change)."""
+        for observer in self.observers:
+            try:
+                observer.committed(rec, events)
+            except Exception as exc:
+                log.warning("store.observer_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+    def _terminal(self, rec: RequestRecord, events: list[Event] | None = None) -> RequestRecord:
+        """After the commit: observers, terminal-state hooks, and wake the workers for a newly queued request."""
+        if events is not None:
+            self._committed(rec, events)
         if rec.state == RequestState.QUEUED:
             HUB.fire(QUEUE)
         if rec.terminal and self.after_terminal is not None:
@@ -67,13 +90,24 @@ class Store:
                 raise FailClosed(f"audit log write failed, nothing changed: {exc}") from exc
             raise
 
-    def _append(self, conn: Connection, events: Iterable[Event], request_id: str | None, actor: str) -> None:
+    def _append(
+        self, conn: Connection, events: Iterable[Event], request_id: str | None, actor: str,
+        trace_id: str | None = None,
+    ) -> None:
+        trace_id = trace_id or current_ids()[0]
         for event_type, payload in events:
+            if trace_id and "trace_id" not in payload:
+                payload = {**payload, "trace_id": trace_id}
+            started = time.perf_counter()
             try:
                 # Payloads carry page text; a lone surrogate in it must not be able to fail the write.
                 self.audit.append(event_type, action_id=request_id, actor=actor, payload=recordable(payload), conn=conn)
             except Exception as exc:
                 raise FailClosed(f"audit log write failed, nothing changed: {exc}") from exc
+            took = time.perf_counter() - started
+            for observer in self.observers:
+                with suppress(Exception):  # a broken observer never fails a change
+                    observer.appended(took)
 
     def _row(self, conn: Connection, request_id: str, *, lock: bool) -> RequestRecord:
         query = select(requests).where(requests.c.id == request_id)
@@ -110,18 +144,20 @@ class Store:
 
         def work(conn: Connection) -> RequestRecord:
             conn.execute(insert(requests).values(**row))
-            self._append(conn, events, row["id"], actor)
+            self._append(conn, events, row["id"], actor, row.get("trace_id"))
             if row.get("state") == RequestState.QUEUED:
                 publish(conn, QUEUE)
             return self._row(conn, row["id"], lock=False)
 
         if conn is not None:
             return work(conn)  # the caller commits, then calls finish_create
-        return self._terminal(self._tx(work))
+        return self._terminal(self._tx(work), events)
 
-    def finish_create(self, rec: RequestRecord) -> RequestRecord:
-        """After the caller's transaction committed: terminal-state hooks."""
-        return self._terminal(rec)
+    def finish_create(self, rec: RequestRecord, events: list[Event] | None = None) -> RequestRecord:
+        """After the caller's transaction committed: observers and terminal-state hooks."""
+        if events is None:
+            events = [(f"request.{rec.state.value}", {"from": "received", "to": rec.state.value})]
+        return self._terminal(rec, events)
 
     def get(self, request_id: str) -> RequestRecord:
         """The request, or NotFound."""
@@ -187,6 +223,7 @@ class Store:
         refuse the move after the row is locked (e.g. approver == requester).
         """
         allowed = set(expect) if expect is not None else None
+        appended: list[Event] = []
 
         def work(conn: Connection) -> RequestRecord:
             rec = self._row(conn, request_id, lock=True)
@@ -206,12 +243,13 @@ class Store:
                 values.setdefault("lease_expires_at", None)
             conn.execute(update(requests).where(requests.c.id == request_id).values(**values))
             state_event = (f"request.{to.value}", {"from": rec.state.value, "to": to.value, "reason": reason})
-            self._append(conn, [*(events or []), state_event], request_id, actor)
+            appended[:] = [*(events or []), state_event]
+            self._append(conn, appended, request_id, actor, rec.trace_id)
             if to == RequestState.QUEUED:
                 publish(conn, QUEUE)
             return self._row(conn, request_id, lock=False)
 
-        return self._terminal(self._tx(work))
+        return self._terminal(self._tx(work), appended)
 
     def record(
         self, request_id: str | None, events: list[Event], actor: str, updates: Mapping[str, Any] | None = None
@@ -224,6 +262,7 @@ class Store:
             self._append(conn, events, request_id, actor)
 
         self._tx(work)
+        self._committed(None, events)
 
     # -- the queue --------------------------------------------------------------
 
@@ -279,6 +318,7 @@ class Store:
                     ],
                     rec.id,
                     f"worker:{worker}",
+                    rec.trace_id,
                 )
                 return self._row(conn, rec.id, lock=False)
             return None
@@ -371,6 +411,27 @@ class Store:
                 .all()
             )
         return [RequestRecord.model_validate(dict(r)) for r in rows]
+
+    def snapshot(self) -> Snapshot:
+        """Queue depth, oldest queued time, people-waiting counts and engaged scopes, read now."""
+        waiting = [RequestState.QUEUED.value, RequestState.AWAITING_APPROVAL.value,
+                   RequestState.AWAITING_CONFIRMATION.value]
+        query = (
+            select(requests.c.state, func.count(), func.min(requests.c.queued_at))
+            .where(requests.c.state.in_(waiting))
+            .group_by(requests.c.state)
+        )
+        with self.engine.connect() as conn:
+            counts = {row[0]: (int(row[1]), row[2]) for row in conn.execute(query)}
+            scopes = tuple(conn.execute(select(kill_switches.c.scope).order_by(kill_switches.c.scope)).scalars())
+        queued, oldest = counts.get(RequestState.QUEUED.value, (0, None))
+        return Snapshot(
+            queued=queued,
+            oldest_queued_at=oldest,
+            awaiting_approval=counts.get(RequestState.AWAITING_APPROVAL.value, (0, None))[0],
+            awaiting_confirmation=counts.get(RequestState.AWAITING_CONFIRMATION.value, (0, None))[0],
+            kill_switches=scopes,
+        )
 
     # -- kill switches ------------------------------------------------------------
 

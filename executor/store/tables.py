@@ -55,6 +55,9 @@ requests = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("commit_started_at", Float, nullable=True),
     Column("commit_done_at", Float, nullable=True),
+    # W3C trace context of the request's intake span (migration 0002): the worker resumes it.
+    Column("trace_id", String(32), nullable=True),
+    Column("traceparent", String(55), nullable=True),
     UniqueConstraint("requester", "idempotency_key", name="uq_steward_requests_idempotency"),
 )
 Index("ix_steward_requests_state_queued", requests.c.state, requests.c.queued_at)

@@ -53,4 +53,5 @@ def public_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": iso(row["updated_at"]),
         "expires_at": iso(row["expires_at"]),
         "terminal": state in TERMINAL,
+        "trace_id": row.get("trace_id"),
     }

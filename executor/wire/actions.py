@@ -188,6 +188,9 @@ class ActionRequest(WireModel):
     expires_at: str | None = Field(description="When a wait for confirmation or approval runs out (UTC, ISO-8601).",
                                    examples=[None], json_schema_extra=_DATE_TIME)
     terminal: bool = Field(description="True once the state can never change again.", examples=[False])
+    trace_id: str | None = Field(default=None, description="The W3C trace id of its OpenTelemetry trace (continued "
+                                 "from the submit's `traceparent`, else minted at intake).",
+                                 examples=["4bf92f3577b34da6a3ce929d0e0e4736"])
 
 
 class ActionRequestView(ActionRequest):
