@@ -278,6 +278,7 @@ async def _measure(bench: _Bench, records: _Records, actions: list[str], runs: i
             medians = {s: statistics.median(v) for s, v in times[action].items()}
             say(f"  {action:24s} steward {medians['steward']:7.0f} ms | raw a {medians['a']:6.0f} "
                 f"b {medians['b']:6.0f} c {medians['c']:6.0f} | steward/b {medians['steward'] / medians['b']:.2f}")
+        interleaved_until = _iso_now()  # later requests queue behind each other on purpose
         throughput: dict[str, Any] = {}
         mix = ["issue_credit", "add_internal_note"]
         for level in levels:
@@ -293,7 +294,33 @@ async def _measure(bench: _Bench, records: _Records, actions: list[str], runs: i
                 f"({row['raw_b']['cpu_ms_per_action']} ms CPU each), ratio {row['ratio']}")
     finally:
         await bench.close()
-    return {"times": times, "throughput": throughput}
+    return {"times": times, "throughput": throughput, "interleaved_until": interleaved_until}
+
+
+def _iso_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+def _start_latency(steward: Any, until: str) -> dict[str, Any]:
+    """Queued to executing (the worker claimed it), from the audit timestamps of the interleaved runs."""
+    from datetime import datetime
+
+    queued: dict[str, str] = {}
+    started: list[float] = []
+    for entry in steward.audit.entries(types=["request.queued", "request.executing"], until=until):
+        if entry.type == "request.queued":
+            queued[entry.action_id] = entry.ts
+        elif entry.action_id in queued:
+            begin = datetime.fromisoformat(queued.pop(entry.action_id).replace("Z", "+00:00"))
+            end = datetime.fromisoformat(entry.ts.replace("Z", "+00:00"))
+            started.append((end - begin).total_seconds() * 1000)
+    started.sort()
+    if not started:
+        return {"requests": 0}
+    return {"requests": len(started), "median_ms": round(statistics.median(started), 1),
+            "p90_ms": round(started[int(0.9 * (len(started) - 1))], 1), "max_ms": round(started[-1], 1),
+            "target_ms": 20, "met": statistics.median(started) <= 20}
 
 
 def _summary(times: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
@@ -341,6 +368,7 @@ def run_vs_raw_bench(*, runs: int = 5, levels: tuple[int, ...] = (1, 2, 4), per_
             say(f"vs-raw: {len(chosen)} actions x {runs} interleaved runs, then throughput at {list(levels)}")
             measured = asyncio.run(_measure(_Bench(steward, targets, accounts), _Records(BillingDB(billing.db_path),
                                             OrdersDB(orders.db_path)), chosen, runs, list(levels), per_level, say))
+            start_latency = _start_latency(steward, measured["interleaved_until"])
         finally:
             steward.close()
     result = {
@@ -350,6 +378,7 @@ def run_vs_raw_bench(*, runs: int = 5, levels: tuple[int, ...] = (1, 2, 4), per_
         "targets": TARGETS,
         "actions": _summary(measured["times"]),
         "throughput": measured["throughput"],
+        "queued_to_executing": start_latency,
         "load_average_start": load_start,
         "load_average_end": load_average(),
         "machine": machine(),
