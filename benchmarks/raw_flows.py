@@ -1,10 +1,12 @@
 """The same flows as the shipped catalogs, written by hand as plain Playwright scripts.
 
-These are what a developer would write without Steward: Playwright's own
-locators and web-first assertions, a login, the form, the save, and one read
-back to check that the change is there. They are deliberately not generated
-from the catalog, so ``steward bench vs-raw`` compares Steward with the code it
-replaces. Each flow takes a signed-in page and the action's parameters.
+These are what a careful developer would write without Steward: Playwright's
+own locators and web-first assertions, the same pages in the same order as the
+catalog's action (the checks before the change, the form, the save, and the
+same read-back afterwards), but in one page, with no audit log, evidence,
+policy or kill switch. They are deliberately not generated from the catalog,
+so ``steward bench vs-raw`` compares Steward with the code it replaces. Each
+flow takes a signed-in page and the action's parameters.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ async def issue_credit(page: Page, base: str, p: dict[str, Any]) -> None:
     assert found, "the flash names no credit"
     await page.goto(f"{base}/accounts/{p['account_id']}/credits")
     await expect(page.get_by_test_id("credit-row").filter(has_text=found.group(0))).to_contain_text(p["reason"])
+    await page.get_by_test_id("balance").inner_text()
 
 
 async def update_contact_email(page: Page, base: str, p: dict[str, Any]) -> None:
@@ -84,10 +87,26 @@ async def orders_login(page: Page, base: str, user: str, password: str) -> None:
     await page.wait_for_url("**/admin/")
 
 
-async def _open_order(page: Page, base: str, number: str) -> None:
+def _row(page: Page, number: str) -> Any:
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=number, exact=True))
+
+
+async def _find_order(page: Page, base: str, number: str, statuses: tuple[str, ...] = ()) -> str:
+    """Search the changelist; the change form's path (and the status checked, when asked)."""
     await page.goto(f"{base}/admin/orders/order/?q={number}")
-    await page.locator("#result_list").get_by_role("link", name=number, exact=True).click()
+    href = await page.locator("#result_list").get_by_role("link", name=number, exact=True).get_attribute("href")
+    assert href, f"no link for {number}"
+    if statuses:
+        status = (await _row(page, number).locator("td.field-status").inner_text()).strip()
+        assert status in statuses, f"{number} is {status}"
+    return href.split("?", 1)[0]
+
+
+async def _open_order(page: Page, base: str, number: str, statuses: tuple[str, ...] = ()) -> str:
+    path = await _find_order(page, base, number, statuses)
+    await page.goto(f"{base}{path}")
     await expect(page.get_by_role("heading", level=2, name=number)).to_be_visible()
+    return path
 
 
 async def _saved(page: Page) -> None:
@@ -95,7 +114,12 @@ async def _saved(page: Page) -> None:
 
 
 async def lookup_order(page: Page, base: str, p: dict[str, Any]) -> None:
-    await _open_order(page, base, p["order_number"])
+    number = p["order_number"]
+    path = await _find_order(page, base, number)
+    for css in ("td.field-status", "td.field-customer_name"):
+        await _row(page, number).locator(css).inner_text()
+    await page.goto(f"{base}{path}")
+    await expect(page.get_by_role("heading", level=2, name=number)).to_be_visible()
     for css in (".field-total .readonly", ".field-refunded .readonly", ".field-refundable .readonly"):
         await page.locator(css).inner_text()
     for label in ("Recipient", "Address line 1", "City", "Postcode", "Country"):
@@ -103,6 +127,7 @@ async def lookup_order(page: Page, base: str, p: dict[str, Any]) -> None:
 
 
 async def refund_order(page: Page, base: str, p: dict[str, Any]) -> None:
+    await _find_order(page, base, p["order_number"], ("Paid", "Shipped", "Delivered", "Cancelled"))
     await page.goto(f"{base}/admin/orders/refund/add/")
     await page.get_by_label("Order").select_option(label=p["order_number"])
     await page.get_by_label("Amount (cents)").fill(str(p["amount_cents"]))
@@ -112,32 +137,41 @@ async def refund_order(page: Page, base: str, p: dict[str, Any]) -> None:
     await _saved(page)
     await page.goto(f"{base}/admin/orders/refund/?q={p['reference']}")
     await expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    await expect(page.locator("#result_list td.field-order")).to_have_text(p["order_number"])
+    await page.goto(f"{base}/admin/orders/order/?q={p['order_number']}")
+    await _row(page, p["order_number"]).locator("td.field-refunded").inner_text()
+
+
+_ADDRESS = (("Recipient", "recipient"), ("Address line 1", "address_line1"), ("Address line 2", "address_line2"),
+            ("City", "city"), ("Postcode", "postcode"))
 
 
 async def change_shipping_address(page: Page, base: str, p: dict[str, Any]) -> None:
-    await _open_order(page, base, p["order_number"])
-    url = page.url
-    for label, key in (("Recipient", "recipient"), ("Address line 1", "address_line1"),
-                       ("Address line 2", "address_line2"), ("City", "city"), ("Postcode", "postcode")):
+    path = await _open_order(page, base, p["order_number"], ("Placed", "Paid"))
+    for label, key in _ADDRESS:
         await page.get_by_label(label).fill(p[key])
     await page.get_by_label("Country").select_option(value=p["country"])
     await page.get_by_role("button", name="Save", exact=True).click()
     await _saved(page)
-    await page.goto(url)
-    await expect(page.get_by_label("Recipient")).to_have_value(p["recipient"])
+    await page.goto(f"{base}{path}")
+    for label, key in _ADDRESS:
+        await expect(page.get_by_label(label)).to_have_value(p[key])
+    await expect(page.get_by_label("Country")).to_have_value(p["country"])
 
 
 async def cancel_order(page: Page, base: str, p: dict[str, Any]) -> None:
     number = p["order_number"]
-    await page.goto(f"{base}/admin/orders/order/?q={number}")
+    path = await _find_order(page, base, number, ("Placed", "Paid"))
     await page.get_by_role("checkbox", name=f"Select this object for an action - {number}").check()
     await page.get_by_role("combobox", name="Action:").select_option(value="cancel_orders")
     await page.get_by_role("button", name="Go", exact=True).click()
+    await expect(page.locator("#orders-to-cancel li")).to_have_count(1)
     await page.get_by_role("button", name="Yes, cancel these orders").click()
     await _saved(page)
+    await page.goto(f"{base}{path}")
+    await expect(page.get_by_label("Status")).to_have_value("cancelled")
     await page.goto(f"{base}/admin/orders/order/?q={number}")
-    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=number, exact=True))
-    await expect(row.locator("td.field-status")).to_have_text("Cancelled")
+    await expect(_row(page, number).locator("td.field-status")).to_have_text("Cancelled")
 
 
 async def add_internal_note(page: Page, base: str, p: dict[str, Any]) -> None:
@@ -149,10 +183,14 @@ async def add_internal_note(page: Page, base: str, p: dict[str, Any]) -> None:
     marker = p["body"].rsplit(" ", 1)[-1]
     await page.goto(f"{base}/admin/orders/internalnote/?q={marker}")
     await expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    await expect(page.locator("#result_list td.field-body")).to_have_text(p["body"])
+    await page.locator("#result_list td.field-author").inner_text()
 
 
 async def create_shipment(page: Page, base: str, p: dict[str, Any]) -> None:
-    await _open_order(page, base, p["order_number"])
+    await page.goto(f"{base}/admin/orders/shipment/?q={p['tracking_number']}")
+    await expect(page.locator("#result_list")).to_have_count(0)
+    await _open_order(page, base, p["order_number"], ("Paid", "Shipped"))
     await page.get_by_role("button", name="Add another Shipment").click()
     row = page.locator("#shipments-group tr.dynamic-shipments:not(.has_original)")
     await row.locator("td.field-carrier select").select_option(value=p["carrier"])
@@ -162,6 +200,10 @@ async def create_shipment(page: Page, base: str, p: dict[str, Any]) -> None:
     await _saved(page)
     await page.goto(f"{base}/admin/orders/shipment/?q={p['tracking_number']}")
     await expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    href = await page.locator("#result_list th.field-order a").get_attribute("href")
+    await page.goto(f"{base}{href}")
+    await expect(page.get_by_label("Carrier")).to_have_value(p["carrier"])
+    await expect(page.get_by_label("Ship date")).to_have_value(p["ship_date"])
 
 
 LOGINS = {"billing_console": billing_login, "orders_admin": orders_login}

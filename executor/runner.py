@@ -50,7 +50,7 @@ from executor.redaction import page_text, scrub_text
 from executor.retry import RetryPolicy
 from executor.service import Steward
 from executor.states import RequestState
-from executor.store import RequestRecord
+from executor.store import KillSwitch, RequestRecord
 from executor.tracing import SpanKind, span
 
 __all__ = ["LeaseLost", "Runner"]
@@ -79,6 +79,8 @@ class _Run:
     committed: bool = False  # commit.started is durable: only verification may decide from here
     step_task: asyncio.Future[Any] | None = None  # the pre-commit wait a kill switch may cut short
     halt: Halted | FailClosed | None = None
+    # step.completed events not yet written: they go with the next boundary's transaction (one per step).
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Screenshots being taken and stored while the run goes on: (label, stored item or None).
     shots: list[tuple[str, asyncio.Future[dict[str, Any] | None]]] = field(default_factory=list)
 
@@ -102,7 +104,32 @@ class Runner:
     # -- bookkeeping (database calls off the event loop) ------------------------
 
     async def _record(self, run: _Run, events: list[tuple[str, dict[str, Any]]], **updates: Any) -> None:
-        await asyncio.to_thread(self.store.record, run.rec.id, events, self.actor, updates or None)
+        pending, run.pending = run.pending, []
+        try:
+            await asyncio.to_thread(self.store.record, run.rec.id, [*pending, *events], self.actor, updates or None)
+        except BaseException:
+            run.pending = pending + run.pending
+            raise
+
+    async def _flush(self, run: _Run) -> None:
+        """Write the events still pending (before a state change or a commit)."""
+        if run.pending:
+            await self._record(run, [])
+
+    async def _boundary(self, run: _Run, *, read_kill_switches: bool) -> list[KillSwitch]:
+        """Pending events, kill switches and lease in one transaction; LeaseLost when another worker owns it."""
+        pending, run.pending = run.pending, []
+        try:
+            switches = await asyncio.to_thread(
+                self.store.boundary, run.rec.id, self.worker_id, self.lease_s, pending, self.actor,
+                read_kill_switches=read_kill_switches,
+            )
+        except BaseException:
+            run.pending = pending + run.pending
+            raise
+        if switches is None:
+            raise LeaseLost(run.rec.id)
+        return switches
 
     async def _finish(
         self,
@@ -114,6 +141,7 @@ class Runner:
         step: str | None = None,
         **extra: Any,
     ) -> RequestRecord:
+        await self._flush(run)
         reason = page_text(scrub_text(reason, run.secrets)) or ""
         outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted), "evidence": run.evidence, **extra}
         updates: dict[str, Any] = {"outcome": outcome}
@@ -132,20 +160,21 @@ class Runner:
         return rec
 
     async def _guard(self, run: _Run, where: str) -> None:
-        """Step boundary before the commit: kill switch, lease, time budget."""
-        switches = await asyncio.to_thread(self.store.kill_switches)  # FailClosed if unreadable
+        """Step boundary before the commit: the last step's record, kill switch, lease, time budget.
+
+        One transaction: the previous step's ``step.completed`` is durable before the next step starts,
+        and a kill switch that cannot be read (or an audit log that cannot be written) stops the run here.
+        """
+        switches = await self._boundary(run, read_kill_switches=True)  # FailClosed if unreadable
         hit = halted_by(run.rec, switches)
         if hit is not None:
             raise Halted(f"kill switch {hit.scope} engaged by {hit.operator}: {hit.reason}", step=where)
-        if not await asyncio.to_thread(self.store.renew_lease, run.rec.id, self.worker_id, self.lease_s):
-            raise LeaseLost(run.rec.id)
         if time.monotonic() > run.deadline:
             raise TimedOut(f"action timed out after {run.action.timeout_s:g} s before {where}", step=where)
 
     async def _renew(self, run: _Run) -> None:
-        """After the commit only the lease is checked: verification always runs."""
-        if not await asyncio.to_thread(self.store.renew_lease, run.rec.id, self.worker_id, self.lease_s):
-            raise LeaseLost(run.rec.id)
+        """After the commit only the lease is checked (with the pending records): verification always runs."""
+        await self._boundary(run, read_kill_switches=False)
 
     async def _interruptible(self, run: _Run, where: str, work: Coroutine[Any, Any, T]) -> T:
         """Await pre-commit browser work that a kill switch may cut short, even mid-wait."""
@@ -207,7 +236,7 @@ class Runner:
         if step.extract is not None and step.extract.name:
             run.extracted[step.extract.name] = page_text(value)
         done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
-        await self._record(run, [("step.completed", done)])
+        run.pending.append(("step.completed", done))  # written by the next boundary, in its transaction
 
     def _put(self, data: bytes, media_type: str) -> dict[str, Any]:
         """Hash and store evidence (blocking: call it in a thread)."""
@@ -426,6 +455,7 @@ class Runner:
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
 
     async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
+        await self._flush(run)
         if session is None:
             return
         # Pictures are taken before their context closes; a failure to store one is raised (evidence is audited).
@@ -521,6 +551,7 @@ class Runner:
         assert commit is not None
         crash_point("before:commit")
         # Values read before the commit go with it, so a verify-only run after a crash can still compare.
+        await self._flush(run)  # (the boundary just above wrote them; nothing may precede the commit unwritten)
         event = ("commit.started", {"step": commit.describe(), "extracted": dict(run.extracted)})
         if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
             raise LeaseLost(run.rec.id)

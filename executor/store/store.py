@@ -339,6 +339,40 @@ class Store:
             )
             return bool(result.rowcount)
 
+    def boundary(
+        self,
+        request_id: str,
+        worker: str,
+        lease_s: float,
+        events: list[Event],
+        actor: str,
+        *,
+        read_kill_switches: bool = True,
+    ) -> list[KillSwitch] | None:
+        """A step boundary in one transaction: append the run's events so far, read the kill switches, renew the lease.
+
+        Returns the engaged switches (empty without ``read_kill_switches``), or None when ``worker`` no longer
+        holds the lease. If the audit log cannot be written or the switches cannot be read, nothing of it is
+        written (FailClosed): the caller stops before the next step.
+        """
+
+        def work(conn: Connection) -> list[KillSwitch] | None:
+            if events:
+                self._append(conn, events, request_id, actor)
+            switches = self.switches_in(conn) if read_kill_switches else []
+            renewed = conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.lease_owner == worker,
+                    requests.c.state.in_([RequestState.EXECUTING.value, RequestState.IN_DOUBT.value]),
+                )
+                .values(lease_expires_at=self.clock.now() + lease_s)
+            )
+            return switches if renewed.rowcount else None
+
+        return self._tx(work)
+
     def mark_commit_started(self, request_id: str, worker: str, event: Event, actor: str) -> bool:
         """Record ``commit.started`` durably, only while ``worker`` holds an unexpired lease.
 
