@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks._machine import load_average, machine, now_utc
 from benchmarks.raw_flows import FLOWS, LOGINS
 
-__all__ = ["run_vs_raw_bench"]
+__all__ = ["markdown", "run_vs_raw_bench"]
 
 SIDES = ("steward", "a", "b", "c")
 TARGETS = {"ratio_b": 1.10, "ratio_a": 1.5, "throughput_vs_b": 0.9}
@@ -387,3 +387,27 @@ def run_vs_raw_bench(*, runs: int = 5, levels: tuple[int, ...] = (1, 2, 4), per_
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The result as the Markdown tables the README shows."""
+    lines = [
+        "| action | Steward ms | raw (a) warm page | raw (b) fresh context | raw (c) launch + login "
+        "| Steward / (a) | Steward / (b) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in result["actions"].items():
+        lines.append(
+            f"| `{name}` | {row['steward_ms']:,.0f} | {row['raw_a_ms']:,.0f} | {row['raw_b_ms']:,.0f} "
+            f"| {row['raw_c_ms']:,.0f} | {row['ratio_a']:.2f} {'✓' if row['met_a'] else '✗'} "
+            f"| {row['ratio_b']:.2f} {'✓' if row['met_b'] else '✗'} |"
+        )
+    lines += ["", "| concurrency | Steward actions/min | raw (b) actions/min | ratio | Steward CPU ms/action "
+              "| raw (b) CPU ms/action |", "|---|---|---|---|---|---|"]
+    for level, row in result["throughput"].items():
+        lines.append(
+            f"| {level} | {row['steward']['per_minute']} | {row['raw_b']['per_minute']} "
+            f"| {row['ratio']:.2f} {'✓' if row['met'] else '✗'} | {row['steward']['cpu_ms_per_action']:,.0f} "
+            f"| {row['raw_b']['cpu_ms_per_action']:,.0f} |"
+        )
+    return "\n".join(lines)

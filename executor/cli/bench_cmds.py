@@ -54,9 +54,11 @@ def bench_vs_raw(
     out: Annotated[Path, typer.Option(help="Result file.")] = Path("bench-results/vs-raw.json"),
 ) -> None:
     """Steward next to hand-written Playwright scripts: every action, both fixtures, three raw modes."""
-    from benchmarks.vs_raw import run_vs_raw_bench
+    from benchmarks.vs_raw import markdown, run_vs_raw_bench
 
-    emit_json(run_vs_raw_bench(runs=runs, per_level=per_level, out=out, actions=action, say=typer.echo))
+    result = run_vs_raw_bench(runs=runs, per_level=per_level, out=out, actions=action, say=typer.echo)
+    typer.echo(markdown(result), err=True)
+    emit_json(result)
     _wrote(out)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.vs_raw import SIDES, run_vs_raw_bench
+from benchmarks.vs_raw import SIDES, markdown, run_vs_raw_bench
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,6 +34,8 @@ def test_small_run_writes_every_figure(tmp_path: Path) -> None:
     assert level["steward"]["cpu_ms_per_action"] > 0 and level["raw_b"]["cpu_ms_per_action"] > 0
     assert result["load_average_start"] is not None and "cpu_model" in result["machine"]
     assert any("cancel_order" in line for line in lines)
+    table = markdown(result)
+    assert "| `issue_credit` |" in table and "| `cancel_order` |" in table and "| 1 |" in table
 
 
 def test_unknown_action_is_refused_before_anything_starts(tmp_path: Path) -> None:
