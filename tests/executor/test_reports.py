@@ -430,3 +430,14 @@ def test_handoff_names_the_owner(make_steward: Any, tmp_path: Path) -> None:
     rec, _ = steward.submit(credit(str(account_id(60)), 20_000), AGENT)
     packet = steward.handoff(rec)
     assert packet["owner"] == "billing-ops" and packet["reviewers"] == ["support-automation"]
+
+
+def test_public_names() -> None:
+    """executor.reports exports exactly its public surface."""
+    import executor.reports
+
+    assert executor.reports.__all__ == [
+        "CHART_IDS", "ESCALATION_KINDS", "PERIODS", "Period", "Report", "ReportError", "ReportInputError",
+        "ReportReadError", "build_report", "nearest_rank", "period_window", "read_period", "render_html",
+        "render_markdown",
+    ]
