@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from action_classes import Catalog
 from audit.clock import format_ts, parse_ts
 from audit.schema import entries_table
-from executor.reports.errors import ReportInputError
+from executor.reports.errors import ReportInputError, ReportReadError
 from executor.reports.model import (
     ESCALATION_KINDS,
     Budget,
@@ -333,6 +334,12 @@ def build_report(
         kind = "daily"
     elif period == "weekly":
         kind = "weekly"
+    try:
+        current = read_period(engine, start, end, catalog, policy)
+        previous = read_period(engine, start - length, start, catalog, policy)
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ReportReadError(f"cannot read the requests or the audit log: {first}") from exc
     return Report(
         generated_at=format_ts(now),
         period=kind,
@@ -340,6 +347,6 @@ def build_report(
         policy_version=policy.version if policy is not None else "",
         policy_owner=getattr(policy, "owner", None),
         owners={name: catalog.owner_of(name) for name in sorted(catalog.actions)},
-        current=read_period(engine, start, end, catalog, policy),
-        previous=read_period(engine, start - length, start, catalog, policy),
+        current=current,
+        previous=previous,
     )

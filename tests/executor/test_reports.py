@@ -441,3 +441,25 @@ def test_public_names() -> None:
         "ReportReadError", "build_report", "nearest_rank", "period_window", "read_period", "render_html",
         "render_markdown",
     ]
+
+
+class TestOnEitherDatabase:
+    def test_figures_on_sqlite_and_postgres(self, make_steward: Any, db_url: str, tmp_path: Path) -> None:
+        """The same queries give the same figures on SQLite and PostgreSQL."""
+        steward = make_steward(db_url)
+        since = _pause()
+        _submit(steward, credit(str(account_id(61)), 60_000))
+        waiting = _submit(steward, credit(str(account_id(62)), 20_000))
+        steward.reject(waiting.id, OPERATOR, "no")
+        steward.kill("global", OPERATOR, "drill")
+        steward.release("global", OPERATOR, "drill over")
+        until = _pause()
+        out = tmp_path / "r.json"
+        args = ["report", "--db", db_url, "--since", format_ts(since), "--until", format_ts(until), "--out", str(out)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        cur = json.loads(out.read_text())["current"]
+        assert cur["requests"] == 2 and cur["states"] == {"denied": 1, "rejected": 1}
+        assert cur["escalations"]["forbidden"] == 1 and cur["rejections"] == 1
+        assert [e["type"] for e in cur["kill_switch_events"]] == ["killswitch.engaged", "killswitch.released"]
+        assert cur["by_owner"]["billing-ops"]["requests"] == 2
