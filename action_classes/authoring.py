@@ -23,6 +23,9 @@ before the first run and after every UI change:
   (the new record's id), a ``count``, an ``nth``, a number compared with an
   extracted value, or asserts the exact text/value of an element found
   without the request's data (``{test_id: contact-email, text: ...}``).
+- **An action nobody answers for.** An action names an ``owner``, or
+  inherits its target's; with neither, failures, escalations and handoff
+  packets reach nobody in particular.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ from typing import Any
 
 from action_classes.checks import Problem
 from action_classes.locators import Locator
-from action_classes.models import Action
+from action_classes.models import Action, Target
 from action_classes.steps import ExpectSpec, Step
 
-__all__ = ["DESTRUCTIVE_PHRASES", "DESTRUCTIVE_WORDS", "authoring_warnings"]
+__all__ = ["DESTRUCTIVE_PHRASES", "DESTRUCTIVE_WORDS", "authoring_warnings", "owner_warnings"]
 
 DESTRUCTIVE_WORDS: tuple[str, ...] = (
     "archive",
@@ -184,3 +187,15 @@ def authoring_warnings(action: Action) -> list[Problem]:
             )
         )
     return out
+
+
+def owner_warnings(action: Action, targets: dict[str, Target]) -> list[Problem]:
+    """A warning when neither the action nor its target names an owner."""
+    target = targets.get(action.target)
+    if action.owner or (target is not None and target.owner):
+        return []
+    return [(
+        f"action {action.name!r} has no owner and its target {action.target!r} names none: add "
+        "owner: TEAM to the action or the target (reports and handoff packets name it)",
+        (),
+    )]

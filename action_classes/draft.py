@@ -265,6 +265,7 @@ class _Draft:
         lines = [
             "targets:",
             f"  {self.target}:",
+            f"    owner: {DRAFT_GAP}                # the team or person who answers for this target",
             f"    base_url: {self.origin}",
             f'    allowed_origins: ["{self.origin}"]',
         ]

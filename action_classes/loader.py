@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from action_classes.authoring import authoring_warnings
+from action_classes.authoring import authoring_warnings, owner_warnings
 from action_classes.checks import check_action, check_target
 from action_classes.errors import CatalogError, CatalogProblem
 from action_classes.models import Action, Catalog, Target, valid_name
@@ -182,7 +182,7 @@ def _load(path: Path, env: Mapping[str, str], pin: str | None = None, require_en
         file, lines = places[("actions", name)]
         for msg, sub in check_action(action, targets):
             problems.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg))
-        for msg, sub in authoring_warnings(action):
+        for msg, sub in [*owner_warnings(action, targets), *authoring_warnings(action)]:
             warnings.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg, "warning"))
     if not actions and not problems:
         problems.append(CatalogProblem(str(path), 0, "the catalog defines no actions"))

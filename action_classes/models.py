@@ -14,9 +14,31 @@ from action_classes.params import ParamSpec
 from action_classes.steps import DRAFT_GAP, ExpectSpec, ExtractSpec, Step
 from action_classes.taxonomy import ActionClass
 
-__all__ = ["Action", "Catalog", "RetrySpec", "SessionCheck", "Target"]
+__all__ = ["Action", "Catalog", "RetrySpec", "SessionCheck", "Target", "check_owner", "check_reviewers"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_OWNER_HELP = "The team or person who answers for it (reports and handoff packets name it)."
+_REVIEWERS_HELP = "Who reviews its changes, besides the owner."
+
+
+def check_owner(value: str | None) -> str | None:
+    """An owner is a short, printable name; a draft gap is refused."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > 100 or not value.isprintable():
+        raise ValueError("owner must be 1 to 100 printable characters (a team or a person)")
+    if value == DRAFT_GAP:
+        raise ValueError("draft gap: name the owner (the team or person who answers for this target)")
+    return value
+
+
+def check_reviewers(value: list[str]) -> list[str]:
+    """Reviewers: distinct owner-like names."""
+    out = [check_owner(v) or "" for v in value]
+    if len(set(out)) != len(out):
+        raise ValueError("reviewers are listed once each")
+    return out
 
 
 _AFTER_COMMIT_KINDS = ("expect", "extract", "wait_for")
@@ -49,6 +71,8 @@ class Target(StrictModel):
 
     name: str = Field("", description="Target name (the catalog key).")
     description: str = ""
+    owner: str | None = Field(None, description=_OWNER_HELP + " Its actions inherit it.")
+    reviewers: list[str] = Field(default_factory=list, description=_REVIEWERS_HELP)
     base_url: str = Field(description="Root URL; relative goto paths resolve against it.")
     allowed_origins: list[str] = Field(
         min_length=1, description="The only origins the browser may load for this target."
@@ -80,6 +104,9 @@ class Target(StrictModel):
         if value is not None and (not value or value[0].goto is None):
             raise ValueError("session_check must start with a goto (it runs on a blank page)")
         return value
+
+    _owner = field_validator("owner")(check_owner)
+    _reviewers = field_validator("reviewers")(check_reviewers)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -128,6 +155,8 @@ class Action(StrictModel):
     description: str = ""
     target: str = Field(description="Name of the target it runs on.")
     category: str = Field(description="Free grouping used by policy, e.g. billing.")
+    owner: str | None = Field(None, description=_OWNER_HELP + " Default: its target's owner.")
+    reviewers: list[str] = Field(default_factory=list, description=_REVIEWERS_HELP + " Default: its target's.")
     action_class: ActionClass = Field(alias="class", description="Default class before policy.")
     read_only: bool = Field(False, description="Reads only: no commit step, no verification.")
     params: dict[str, ParamSpec] = Field(default_factory=dict)
@@ -146,6 +175,9 @@ class Action(StrictModel):
     timeout_s: float = Field(120, ge=1, le=3600, description="Whole-action budget.")
     confirmation_ttl_s: int = Field(900, ge=1, description="How long a confirmation may take.")
     approval_ttl_s: int = Field(86_400, ge=1, description="How long an approval may take.")
+
+    _owner = field_validator("owner")(check_owner)
+    _reviewers = field_validator("reviewers")(check_reviewers)
 
     @field_validator("after_commit", mode="before")
     @classmethod
@@ -233,6 +265,27 @@ class Catalog(StrictModel):
     def target_of(self, action: Action) -> Target:
         """The target an action runs on."""
         return self.targets[action.target]
+
+    def owner_of(self, action: Action | str) -> str | None:
+        """Who answers for an action: its own owner, else its target's; None when neither names one."""
+        found = self.actions.get(action) if isinstance(action, str) else action
+        if found is None:
+            return None
+        target = self.targets.get(found.target)
+        return found.owner or (target.owner if target is not None else None)
+
+    def reviewers_of(self, action: Action | str) -> list[str]:
+        """An action's reviewers, else its target's."""
+        found = self.actions.get(action) if isinstance(action, str) else action
+        if found is None:
+            return []
+        target = self.targets.get(found.target)
+        return list(found.reviewers or (target.reviewers if target is not None else []))
+
+    def owners(self) -> list[str]:
+        """Every owner the catalog names (targets and actions), sorted."""
+        named = {t.owner for t in self.targets.values()} | {self.owner_of(a) for a in self.actions.values()}
+        return sorted(o for o in named if o)
 
 
 def valid_name(name: str) -> bool:

@@ -11,11 +11,13 @@ __all__ = ["handoff_packet"]
 
 
 def handoff_packet(
-    rec: RequestRecord, *, description: str = "", preconditions: dict[str, Any] | None = None
+    rec: RequestRecord, *, description: str = "", preconditions: dict[str, Any] | None = None,
+    owner: str | None = None, reviewers: list[str] | None = None,
 ) -> dict[str, Any]:
     """Summarise a request for an approver or a human team.
 
-    ``rec.params`` must already be the recorded (redacted) parameters.
+    ``rec.params`` must already be the recorded (redacted) parameters;
+    ``owner`` and ``reviewers`` are the action's (or its target's) from the catalog.
     """
     decision = rec.decision or {}
     ctx = rec.context or {}
@@ -32,6 +34,8 @@ def handoff_packet(
         "conversation_id": ctx.get("conversation_id"),
         "requester": rec.requester,
         "action": {"name": rec.action, "target": rec.target, "description": description},
+        "owner": owner,
+        "reviewers": list(reviewers or []),
         "params": rec.params,
         "class": rec.action_class,
         "why": _why(decision),

@@ -175,6 +175,7 @@ class Steward:
                         "version": self.catalog.version,
                         "by": by,
                         "files": [Path(f).name for f in self.catalog.files],
+                        "owner": ", ".join(self.catalog.owners()) or None,
                         "summary": f"{len(self.catalog.targets)} targets, {len(self.catalog.actions)} actions: "
                         + ", ".join(sorted(self.catalog.actions)),
                         "previous": last.get("catalog.loaded"),
@@ -188,6 +189,7 @@ class Steward:
                     {
                         "version": self.policy.version,
                         "by": by,
+                        "owner": getattr(self.policy, "owner", None),
                         "summary": f"{len(self.policy.rules)} rules, {len(self.policy.limits)} limits: "
                         + ", ".join(r.id for r in (*self.policy.rules, *self.policy.limits)),
                         "previous": last.get("policy.loaded"),
@@ -215,7 +217,8 @@ class Steward:
         action = self.catalog.actions.get(rec.action)
         shown = Redaction(action.sensitive_params()[0] if action else set(), (), self.pii_key).params(rec.params)
         packet = handoff_packet(
-            rec.model_copy(update={"params": shown}), description=action.description if action else ""
+            rec.model_copy(update={"params": shown}), description=action.description if action else "",
+            owner=self.catalog.owner_of(rec.action), reviewers=self.catalog.reviewers_of(rec.action),
         )
         return packet
 

@@ -32,6 +32,8 @@ class Policy:
         version: str = "",
         files: Sequence[str] = (),
         end_marker: bool = False,
+        owner: str | None = None,
+        reviewers: Sequence[str] = (),
     ) -> None:
         seen: set[str] = set()
         for item in (*rules, *limits):
@@ -43,6 +45,8 @@ class Policy:
         self.version = version
         self.files: tuple[str, ...] = tuple(files)
         self.end_marker = end_marker  # every file finished with `end: true`
+        self.owner = owner  # who answers for the policy (the files' `owner`)
+        self.reviewers: tuple[str, ...] = tuple(reviewers)
         self._rules_by_action: dict[tuple[str, str], tuple[Rule, ...]] = {}
         self._limits_by_action: dict[str, tuple[Limit, ...]] = {}
         self.index = RuleIndex(self.rules)

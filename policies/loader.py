@@ -151,10 +151,14 @@ def load_policy(
     rules: list[tuple[Rule, _Place]] = []
     limits: list[tuple[Limit, _Place]] = []
     every_marked = True
+    owners: list[str] = []
+    reviewers: list[str] = []
     for p, (_, raw) in zip(paths, contents, strict=True):
         loaded, lines, marked = _read(p, raw, problems, require_end_marker)
         every_marked = every_marked and marked
         if loaded is not None:
+            owners += [loaded.owner] if loaded.owner and loaded.owner not in owners else []
+            reviewers += [r for r in loaded.reviewers if r not in reviewers]
             file = str(p)
             rules += [(r, _Place(file, lines, ("rules", i))) for i, r in enumerate(loaded.rules)]
             limits += [(x, _Place(file, lines, ("limits", i))) for i, x in enumerate(loaded.limits)]
@@ -180,6 +184,7 @@ def load_policy(
     return Policy(
         [r for r, _ in rules], [x for x, _ in limits],
         version=version, files=[str(p) for p in paths], end_marker=every_marked,
+        owner=", ".join(owners) or None, reviewers=reviewers,
     )
 
 

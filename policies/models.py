@@ -243,5 +243,24 @@ class Limit(_Selecting):
 class PolicyFile(_Model):
     """One policy YAML file: rules and budget limits; any other key is an error."""
 
+    owner: str | None = Field(
+        default=None, max_length=100,
+        description="The team or person who answers for this policy (its load events and reports name it).",
+    )
+    reviewers: list[str] = Field(default_factory=list, description="Who reviews its changes, besides the owner.")
     rules: list[Rule] = Field(default_factory=list, description="Class rules, in order.")
     limits: list[Limit] = Field(default_factory=list, description="Budget limits.")
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or not value.isprintable()):
+            raise ValueError("owner must be printable text (a team or a person)")
+        return value.strip() if value is not None else None
+
+    @field_validator("reviewers")
+    @classmethod
+    def _reviewers(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() or len(v) > 100 or not v.isprintable() for v in value):
+            raise ValueError("reviewers are names of 1 to 100 printable characters")
+        return [v.strip() for v in value]

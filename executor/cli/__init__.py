@@ -28,7 +28,16 @@ app.add_typer(ops_cmds.fixtures_app)
 
 def _mount_optional() -> None:
     """Sub-apps that live in their own modules."""
-    from executor.cli import api_cmds, audit_cmds, bench_cmds, db_cmds, demo_cmd, policy_cmds, serve_cmds
+    from executor.cli import (
+        api_cmds,
+        audit_cmds,
+        bench_cmds,
+        db_cmds,
+        demo_cmd,
+        policy_cmds,
+        report_cmds,
+        serve_cmds,
+    )
 
     serve_cmds.register(app)
     serve_cmds.register_mcp(app)
@@ -39,6 +48,7 @@ def _mount_optional() -> None:
     app.add_typer(db_cmds.app)
     app.add_typer(api_cmds.app)
     demo_cmd.register(app)
+    report_cmds.register(app)
 
 
 _mount_optional()

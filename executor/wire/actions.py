@@ -227,6 +227,10 @@ class HandoffPacket(WireModel):
     conversation_id: str | None = Field(description="context.conversation_id.", examples=["conv-9"])
     requester: str = Field(description="Who submitted the request.", examples=["resolver-bot"])
     action: HandoffAction = Field(description="The action and its target.")
+    owner: str | None = Field(None, description="Who answers for the action (its catalog owner, else its "
+                              "target's); null when the catalog names none.", examples=["billing-ops"])
+    reviewers: list[str] = Field(default_factory=list, description="Who reviews the action's changes.",
+                                 examples=[["support-automation"]])
     params: dict[str, Any] | None = Field(description="The parameters, secret ones masked.",
                                           examples=[{"account_id": "ACC-000042", "amount_cents": 20000}])
     action_class: str | None = Field(alias="class", description="The class policy gave it.",

@@ -15,6 +15,7 @@ RECORDED_PASSWORD = "correct horse battery staple"
 
 # What an author writes in place of each DRAFT_GAP of the issue_credit recording's draft.
 FILLS = {
+    "    owner: DRAFT_GAP                # the team or person who answers for this target": "    owner: billing-ops",
     "      - goto: DRAFT_GAP              # the page this action starts on (a run starts blank)": (
         "      - goto: /accounts"
     ),

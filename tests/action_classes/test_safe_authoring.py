@@ -12,7 +12,7 @@ from executor.config import DEFAULT_CATALOG_DIR
 
 HEAD = """\
 targets:
-  t: {base_url: "http://127.0.0.1:9000", allowed_origins: ["http://127.0.0.1:9000"]}
+  t: {base_url: "http://127.0.0.1:9000", allowed_origins: ["http://127.0.0.1:9000"], owner: qa}
 actions:
   a:
     target: t

@@ -16,7 +16,7 @@ from tests.executor.test_format_gaps import count_pixels
 CATALOGS = Path(__file__).parent / "catalogs"
 UNSAFE = """\
 targets:
-  t: {base_url: "http://127.0.0.1:9000", allowed_origins: ["http://127.0.0.1:9000"]}
+  t: {base_url: "http://127.0.0.1:9000", allowed_origins: ["http://127.0.0.1:9000"], owner: qa}
 actions:
   a:
     target: t
