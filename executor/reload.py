@@ -29,8 +29,8 @@ import structlog
 
 from action_classes import Catalog, CatalogError, load_catalog
 from executor.integrity import load_policy_for
-from executor.rollout import ACTIVE, CANDIDATE, Policies, load_stored, read_slots
-from policies import PolicyLoadError
+from executor.rollout import ACTIVE, CANDIDATE, Policies, StoredPolicy, load_stored, read_slots
+from policies import Policy, PolicyLoadError
 
 if TYPE_CHECKING:
     from executor.service import Steward
@@ -62,21 +62,29 @@ class _LoadFailed(Exception):
 
 
 class Reloader:
-    """Keeps a Steward's catalog and policies current; see the module docstring."""
+    """Keeps a Steward's catalog and policies current; see the module docstring.
 
-    def __init__(self, steward: Steward, every_s: float = 2.0) -> None:
+    A catalog or policy handed to the Steward (not read from its file) is not watched: it stays, while a
+    promoted policy and a candidate in the database still apply.
+    """
+
+    def __init__(self, steward: Steward, *, catalog_file: bool = True, policy_file: bool = True,
+                 every_s: float = 2.0) -> None:
         self.steward = steward
         self.every_s = every_s
+        self.catalog_file, self.policy_file = catalog_file, policy_file
         self._lock = threading.Lock()
         self._last_check = 0.0
+        # What the Steward loaded at start: the base policy decides while nothing is promoted.
+        self._base = steward.policy
+        self._catalog_fp, self._policy_fp = self._file_prints()
         self._seen: tuple[Any, ...] | None = None
         self._reported: tuple[Any, ...] | None = None
 
-    def _fingerprint(self) -> tuple[Any, ...]:
+    def _file_prints(self) -> tuple[str, str]:
         settings = self.steward.settings
-        slots = read_slots(self.steward.engine)
-        rows = tuple(sorted((s.slot, s.sha256, s.mode, s.percent) for s in slots.values()))
-        return _bytes_hash(settings.catalog_dir), _bytes_hash(settings.policy_path), rows
+        return (_bytes_hash(settings.catalog_dir) if self.catalog_file else "",
+                _bytes_hash(settings.policy_path) if self.policy_file else "")
 
     def maybe(self) -> bool:
         """``check()`` when the last one is older than ``every_s``; True when a new set was installed."""
@@ -85,14 +93,16 @@ class Reloader:
         return self.check()
 
     def check(self, *, strict: bool = False) -> bool:
-        """Read the sources now; install a changed set. ``strict`` (start-up): raise instead of keeping."""
+        """Read the sources now; install a changed set. ``strict`` (start-up): FailClosed instead of keeping."""
         with self._lock:
             self._last_check = time.monotonic()
-            seen = self._fingerprint()
+            prints = self._file_prints()
+            slots = read_slots(self.steward.engine)
+            seen = (*prints, tuple(sorted((s.slot, s.sha256, s.mode, s.percent) for s in slots.values())))
             if seen == self._seen:
                 return False
             try:
-                catalog, policies = self._load()
+                catalog, base, policies = self._load(prints, slots)
             except _LoadFailed as failed:
                 if strict:
                     from executor.errors import FailClosed
@@ -104,37 +114,40 @@ class Reloader:
                     self._reported = seen
                     self._report(failed)
                 return False
-            self._seen = seen
-            self._reported = None
+            self._seen, self._reported = seen, None
+            self._catalog_fp, self._policy_fp, self._base = *prints, base
             return self.steward.install(catalog, policies)
 
-    def _load(self) -> tuple[Catalog, Policies]:
+    def _load(self, prints: tuple[str, str], slots: dict[str, StoredPolicy]) -> tuple[Catalog, Policy, Policies]:
         steward, settings = self.steward, self.steward.settings
-        try:
-            catalog = load_catalog(settings.catalog_dir, pin=settings.catalog_sha256,
-                                   require_end_marker=settings.require_end_marker)
-        except CatalogError as exc:
-            raise _LoadFailed("catalog", [str(p) for p in exc.problems], None) from exc
-        if catalog.version == steward.catalog.version:
-            catalog = steward.catalog  # the same content: keep the object (and its warm caches)
-        slots = read_slots(steward.engine)
+        catalog = steward.catalog
+        if self.catalog_file and prints[0] != self._catalog_fp:
+            try:
+                catalog = load_catalog(settings.catalog_dir, pin=settings.catalog_sha256,
+                                       require_end_marker=settings.require_end_marker)
+            except CatalogError as exc:
+                raise _LoadFailed("catalog", [str(p) for p in exc.problems], None) from exc
+            if catalog.version == steward.catalog.version:
+                catalog = steward.catalog  # the same content: keep the object (and its warm caches)
+        base = self._base
         active_row, candidate_row = slots.get(ACTIVE), slots.get(CANDIDATE)
         try:
-            if active_row is not None:
+            if self.policy_file and (prints[1] != self._policy_fp or catalog is not steward.catalog):
+                base = load_policy_for(settings, catalog)
+            active = base
+            if active_row is not None:  # promoted: the database's version replaces the file
                 active = load_stored(active_row, catalog, pin=settings.policy_sha256,
                                      require_end_marker=settings.require_end_marker)
-            else:
-                active = load_policy_for(settings, catalog)
         except PolicyLoadError as exc:
             raise _LoadFailed("policy", [str(p) for p in exc.problems],
                               active_row.sha256 if active_row else None) from exc
         if candidate_row is None:
-            return catalog, Policies(active)
+            return catalog, base, Policies(active)
         try:
             candidate = load_stored(candidate_row, catalog, require_end_marker=settings.require_end_marker)
         except PolicyLoadError as exc:
             raise _LoadFailed("policy", [f"candidate: {p}" for p in exc.problems], candidate_row.sha256) from exc
-        return catalog, Policies(active, candidate, candidate_row.mode, candidate_row.percent, candidate_row)
+        return catalog, base, Policies(active, candidate, candidate_row.mode, candidate_row.percent, candidate_row)
 
     def _report(self, failed: _LoadFailed) -> None:
         steward = self.steward

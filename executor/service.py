@@ -119,7 +119,7 @@ class Steward:
         self.loaded_by = loaded_by
         self.policies = Policies(self.policy)
         # A promoted policy (stored in the database) replaces the file; a candidate joins it. Audits versions.
-        self.reloader = Reloader(self)
+        self.reloader = Reloader(self, catalog_file=catalog is None, policy_file=policy is None)
         try:
             self.reloader.check(strict=True)
         except Exception:
