@@ -162,7 +162,8 @@ class TestPromote:
         control.start("shadow", reviewed(tmp_path), percent=None, operator=OPERATOR, reason="r")
         with pytest.raises(PromotionRefused) as refused:
             control.promote(operator=OPERATOR, reason="ship it", cases=cases)
-        assert refused.value.details["candidate_failed"] == ["impossible"] and refused.value.details["regressions"] == []
+        details = refused.value.details
+        assert details["candidate_failed"] == ["impossible"] and details["regressions"] == []
         refusal = events(steward, "policy.promotion_refused")[-1].payload
         assert refusal["operator"] == OPERATOR and refusal["tests"]["ok"] is False
         assert control.status()["candidate"] is not None and control.status()["promoted"] is None
