@@ -106,7 +106,8 @@ class Steward:
             n for a in self.catalog.actions.values() for n in a.sensitive_params()[1]
         }
         # Defence in depth: the executor redacts what it records; the log scrubs and HMACs again.
-        self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
+        self._pii = HmacFields(pii_fields, self.pii_key)
+        self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), self._pii]))
         self.store = Store(self.engine, self.audit, self.clock)
         # Metrics of this process: the store reports what it commits; the database is read at scrape time.
         self.metrics = Metrics()
@@ -186,6 +187,10 @@ class Steward:
                    or policies != self.policies)
         if catalog is not self.catalog:
             self.usage = BudgetUsage(self.store, catalog)
+            # The log HMACs the new catalog's PII parameters too; a field is never dropped from the set.
+            self._pii.fields = self._pii.fields | {
+                n.lower() for a in catalog.actions.values() for n in a.sensitive_params()[1]
+            }
         self.catalog, self.policy, self.policies = catalog, policies.active, policies
         self._record_versions(self.loaded_by)
         if changed:

@@ -115,6 +115,18 @@ class TestFiles:
         rec, _ = steward.submit(credit("ACC-000044", 500), AGENT)
         assert rec.state == RequestState.QUEUED and rec.catalog_version == catalog
 
+    def test_edited_catalog_is_loaded_and_audited(self, deployment: Any, db_url: str, tmp_path: Path) -> None:
+        """An edited catalog becomes the active version, audited as catalog.loaded; requests record it."""
+        steward = deployment(db_url)
+        before, pii = steward.catalog.version, steward._pii.fields
+        with (tmp_path / "catalog" / "billing_console.yaml").open("a") as out:
+            out.write("\n# reviewed\n")
+        assert steward.reloader.check() is True and steward.catalog.version != before
+        assert types(steward, "catalog.loaded")[-1].payload["previous"] == before
+        assert steward._pii.fields >= pii
+        rec, _ = steward.submit(credit("ACC-000045", 500), AGENT)
+        assert rec.catalog_version == steward.catalog.version
+
     def test_promotion_in_another_process_is_picked_up(
         self, deployment: Any, db_url: str, tmp_path: Path
     ) -> None:
