@@ -15,6 +15,8 @@ Hierarchy::
     │   │                              catalog lacks (422)
     │   ├── ConfirmationMismatch       confirmation does not bind these parameters (422)
     │   ├── SelfApproval               the approver is the requester (403)
+    │   ├── PromotionRefused           a candidate policy failed its promotion gates (evaluation
+    │   │                              or regression); nothing changed (409)
     │   └── Forbidden                  the caller may not do this (403)
     ├── ExecutionError                 a browser run failed; ``retryable`` says if a retry may help
     │   ├── TransientFault             timeouts, 5xx pages, network errors: retryable
@@ -51,6 +53,7 @@ __all__ = [
     "LoginFailed",
     "NavigationBlocked",
     "NotFound",
+    "PromotionRefused",
     "RequestError",
     "SchemaMismatch",
     "SelfApproval",
@@ -117,6 +120,12 @@ class ConfirmationMismatch(RequestError):
 
 class SelfApproval(RequestError):
     code, status = "self_approval", 403
+
+
+class PromotionRefused(RequestError):
+    """The candidate policy failed a promotion gate; it stays a candidate (fix it, or roll it back)."""
+
+    code, status = "promotion_refused", 409
 
 
 class Forbidden(RequestError):

@@ -20,6 +20,7 @@ from audit import canonical_json
 from executor.errors import ConfirmationMismatch
 from executor.killswitch import scopes_of
 from executor.models import SubmitRequest
+from executor.rollout import Policies, split_key
 from executor.store.records import KillSwitch
 from executor.tracing import span
 from policies import Decision, Policy, PolicyError, PolicyInput
@@ -49,6 +50,12 @@ class Submission:
     decision: Decision | None = None
     halted: KillSwitch | None = None
     rejection: tuple[str, str, Any] | None = None  # (code, message, details)
+    request_id: str = field(default_factory=lambda: new_request_id())
+    policy_version: str | None = None  # sha256 of the policy that decided
+    rollout: str | None = None  # the rollout track that decided: shadow, control, canary (None: no rollout)
+    shadow: Decision | None = None  # the candidate's decision, in shadow
+    shadow_error: str | None = None  # the candidate could not be evaluated, in shadow
+    shadow_version: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
     def reject(self, code: str, message: str, details: Any = None) -> None:
@@ -86,10 +93,14 @@ class ValidateParams:
 
 
 class DecidePolicy:
-    """The policy decides the class; an evaluation error rejects (fail closed)."""
+    """The policy decides the class; an evaluation error rejects (fail closed).
 
-    def __init__(self, policy: Policy, usage: Any) -> None:
-        self.policy = policy
+    During a rollout (``executor.rollout``) the canary split picks the policy that decides; in shadow
+    the candidate is evaluated too, and only recorded.
+    """
+
+    def __init__(self, policies: Policies | Policy, usage: Any) -> None:
+        self.policies = policies if isinstance(policies, Policies) else Policies(policies)
         self.usage = usage
 
     def __call__(self, sub: Submission) -> None:
@@ -101,17 +112,39 @@ class DecidePolicy:
             requester=sub.requester,
             usage=None,
         )
-        with span("steward.policy", attributes={"steward.policy_version": str(self.policy.version)}) as current:
+        key = split_key(sub.body.context.model_dump(exclude_none=True), sub.requester, sub.body.idempotency_key,
+                        sub.request_id)
+        policy, sub.rollout = self.policies.choose(key)
+        sub.policy_version = policy.version
+        attributes = {"steward.policy_version": str(policy.version)}
+        if sub.rollout:
+            attributes["steward.policy_rollout"] = sub.rollout
+        with span("steward.policy", attributes=attributes) as current:
             try:
-                usage = self.usage(self.policy, pin)
-                sub.decision = self.policy.decide(pin.model_copy(update={"usage": usage}))
+                usage = self.usage(policy, pin)
+                sub.decision = policy.decide(pin.model_copy(update={"usage": usage}))
             except PolicyError as exc:
                 sub.reject("policy_error", f"policy could not be evaluated, nothing runs: {exc}")
                 current.set_attribute("steward.policy_error", True)
                 return
             current.set_attribute("steward.class", sub.decision.action_class.value)
+        if self.policies.candidate is not None:
+            sub.shadow_version = self.policies.candidate.version
+        if sub.rollout == "shadow":
+            self._shadow(sub, pin)
         if sub.decision.action_class == ActionClass.FORBIDDEN:
             sub.reject("forbidden", sub.decision.explanation, {"decision": sub.decision.model_dump(mode="json")})
+
+
+    def _shadow(self, sub: Submission, pin: PolicyInput) -> None:
+        """The candidate's decision beside the active one; it changes nothing, an error included."""
+        candidate = self.policies.candidate
+        assert candidate is not None
+        try:
+            usage = self.usage(candidate, pin)
+            sub.shadow = candidate.decide(pin.model_copy(update={"usage": usage}))
+        except PolicyError as exc:
+            sub.shadow_error = f"the candidate could not be evaluated: {exc}"[:500]
 
 
 class CheckKillSwitch:
@@ -146,7 +179,7 @@ class CheckConfirmation:
             )
 
 
-def default_gates(catalog: Catalog, policy: Policy, usage: Any, switches: Any) -> list[Gate]:
+def default_gates(catalog: Catalog, policy: Policies | Policy, usage: Any, switches: Any) -> list[Gate]:
     """The intake chain in its contractual order."""
     return [
         ResolveAction(catalog),

@@ -38,12 +38,14 @@ from executor.errors import ConfirmationMismatch, Expired, InvalidState, Request
 from executor.handoff import handoff_packet
 from executor.identity import check_operator, same_identity
 from executor.inputs import check_text
-from executor.intake import Submission, default_gates, new_request_id, params_hash
+from executor.intake import Submission, default_gates, params_hash
 from executor.integrity import load_catalog_for, load_policy_for
 from executor.killswitch import check_known_scope, parse_scope
 from executor.metrics import Metrics
 from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
+from executor.reload import Reloader
+from executor.rollout import Policies, decision_differs
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
 from executor.store.migrate import ensure_schema
@@ -57,6 +59,11 @@ __all__ = ["Steward"]
 log = structlog.get_logger("steward.service")
 
 S = RequestState
+
+
+def _brief(decision: Any) -> dict[str, Any]:
+    """A decision's class and matching rules (what a shadow diff compares)."""
+    return {"class": decision.action_class.value, "rules": sorted(r.id for r in decision.rules)}
 
 
 def _same_identity(a: str, b: str) -> bool:
@@ -99,7 +106,8 @@ class Steward:
             n for a in self.catalog.actions.values() for n in a.sensitive_params()[1]
         }
         # Defence in depth: the executor redacts what it records; the log scrubs and HMACs again.
-        self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), HmacFields(pii_fields, self.pii_key)]))
+        self._pii = HmacFields(pii_fields, self.pii_key)
+        self.audit = AuditLog(self.engine, redactor=Redactor([SecretScrub(), self._pii]))
         self.store = Store(self.engine, self.audit, self.clock)
         # Metrics of this process: the store reports what it commits; the database is read at scrape time.
         self.metrics = Metrics()
@@ -109,7 +117,16 @@ class Steward:
         self.usage = BudgetUsage(self.store, self.catalog)
         self._checkpointer: Checkpointer | None = None
         self.store.after_terminal = self._after_terminal
-        self._record_versions(loaded_by)
+        self.loaded_by = loaded_by
+        self.policies = Policies(self.policy)
+        # A promoted policy (stored in the database) replaces the file; a candidate joins it. Audits versions.
+        self.reloader = Reloader(self, catalog_file=catalog is None, policy_file=policy is None)
+        try:
+            self.reloader.check(strict=True)
+        except Exception:
+            if engine is None:
+                self.engine.dispose()
+            raise
 
     # -- checkpoints -----------------------------------------------------------
 
@@ -160,6 +177,27 @@ class Steward:
             log.warning("checkpoint.failed", request_id=rec.id, error=str(exc)[:300])
 
     # -- change control ------------------------------------------------------
+
+    def install(self, catalog: Catalog, policies: Policies) -> bool:
+        """Make ``catalog`` and ``policies`` the ones that decide (``executor.reload``); audit new versions.
+
+        True when a version changed. Requests already past intake keep the decision they got.
+        """
+        changed = (catalog.version != self.catalog.version or policies.active.version != self.policy.version
+                   or policies != self.policies)
+        if catalog is not self.catalog:
+            self.usage = BudgetUsage(self.store, catalog)
+            # The log HMACs the new catalog's PII parameters too; a field is never dropped from the set.
+            self._pii.fields = self._pii.fields | {
+                n.lower() for a in catalog.actions.values() for n in a.sensitive_params()[1]
+            }
+        self.catalog, self.policy, self.policies = catalog, policies.active, policies
+        self._record_versions(self.loaded_by)
+        if changed:
+            cand = policies.candidate
+            log.info("policy.installed", catalog=catalog.version[:12], policy=policies.active.version[:12],
+                     candidate=cand.version[:12] if cand else None, mode=policies.mode, percent=policies.percent)
+        return changed
 
     def _record_versions(self, by: str) -> None:
         """Write catalog/policy load events when their content hash changed."""
@@ -248,8 +286,9 @@ class Steward:
             existing = self._idempotent(requester, body, phash)
             if existing is not None:
                 return existing, False
+        self.reloader.maybe()  # a new catalog or policy version decides within seconds
         try:
-            if self.policy.limits_for(body.action):
+            if self.policies.limits_for(body.action):
                 # Budgets: read usage and insert in one locked transaction (atomic across processes).
                 with self.store.budget_lock() as conn:
                     sub = self._gate(
@@ -272,7 +311,7 @@ class Steward:
     def _gate(self, body: SubmitRequest, requester: str, phash: str, usage: Any, switches: Any) -> Submission:
         """Run the intake gates in order; stop at the first rejection."""
         sub = Submission(body=body, requester=requester, params_hash=phash)
-        for gate in default_gates(self.catalog, self.policy, usage, switches):
+        for gate in default_gates(self.catalog, self.policies, usage, switches):
             gate(sub)
             if sub.rejection:
                 break
@@ -310,7 +349,7 @@ class Steward:
         values: dict[str, Any] = {
             "trace_id": trace_id,
             "traceparent": traceparent,
-            "id": new_request_id(),
+            "id": sub.request_id,
             "action": body.action[:64],
             "requester": sub.requester,
             "idempotency_key": body.idempotency_key,
@@ -320,7 +359,8 @@ class Steward:
             "target": action.target if action else None,
             "category": action.category if action else None,
             "catalog_version": self.catalog.version,
-            "policy_version": self.policy.version,
+            "policy_version": sub.policy_version or self.policy.version,
+            "policy_rollout": sub.rollout,
         }
         if sub.decision is not None:
             decision = sub.decision.model_dump(mode="json")
@@ -335,9 +375,13 @@ class Steward:
                         "limits": decision["limits"],
                         "policy_version": decision["policy_version"],
                         "explanation": decision["explanation"],
+                        **self._rollout_record(sub),
                     },
                 )
             )
+            if sub.shadow_error is not None or (sub.shadow is not None and decision_differs(sub.decision,
+                                                                                            sub.shadow)):
+                events.append(("policy.shadow_diff", self._shadow_diff(sub)))
         if sub.rejection:
             code, message, details = sub.rejection
             values.update(
@@ -365,6 +409,27 @@ class Steward:
             (f"request.{state.value}", {"from": "received", "to": state.value, "reason": sub.decision.explanation})
         )
         return self.store.create(values, events, f"agent:{sub.requester}", conn)
+
+    def _rollout_record(self, sub: Submission) -> dict[str, Any]:
+        """What ``policy.decided`` says of a rollout: the track and, in shadow, the candidate's decision."""
+        if sub.rollout is None:
+            return {}
+        out: dict[str, Any] = {"rollout": sub.rollout}
+        cand = self.policies.candidate_row
+        if sub.rollout == "shadow":
+            out["shadow"] = {"candidate_sha256": sub.shadow_version, "error": sub.shadow_error,
+                             **(_brief(sub.shadow) if sub.shadow is not None else {"class": None, "rules": []})}
+        elif cand is not None:
+            out["candidate_sha256"] = sub.shadow_version or cand.sha256
+        return out
+
+    def _shadow_diff(self, sub: Submission) -> dict[str, Any]:
+        assert sub.decision is not None
+        candidate = _brief(sub.shadow) if sub.shadow is not None else {"class": None, "rules": []}
+        if sub.shadow_error is not None:
+            candidate["error"] = sub.shadow_error
+        return {"request_id": sub.request_id, "action": sub.body.action[:64], "active": _brief(sub.decision),
+                "candidate": candidate, "candidate_sha256": sub.shadow_version}
 
     def _confirmation_record(self, conf: Confirmation) -> dict[str, Any]:
         from executor.clock import iso

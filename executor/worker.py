@@ -86,10 +86,13 @@ class Worker:
         return await asyncio.to_thread(self.steward.store.claim_next, self.worker_id, self.lease_s, halted_by)
 
     async def _sweep(self) -> None:
-        """Housekeeping every few seconds: expire stale confirmations and approvals."""
+        """Housekeeping every few seconds: pick up new catalog/policy versions, expire stale waits."""
         if time.monotonic() - self._last_sweep < 2.0:
             return
         self._last_sweep = time.monotonic()
+        # A new catalog or policy version (a file edited, a promotion, a rollout started) decides from now on;
+        # one that does not load is reported and the previous one stays (executor.reload).
+        await asyncio.to_thread(self.steward.reloader.maybe)
         for rec in await asyncio.to_thread(self.steward.expire_due):
             log.info("request.expired", request_id=rec.id)
         try:

@@ -89,7 +89,7 @@ def submit(request: Request, response: Response, body: SubmitRequest,
 def _submit(request: Request, response: Response, body: SubmitRequest, caller: Caller) -> Any:
     state = state_of(request)
     steward = state.steward
-    if steward.policy.limits_for(body.action):
+    if steward.policies.limits_for(body.action):
         with state.budget_lock:
             rec, created = steward.submit(body, caller.name)
     else:

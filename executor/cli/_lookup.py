@@ -23,7 +23,7 @@ __all__ = ["read_request"]
 _COLUMNS = (
     "id", "action", "target", "requester", "idempotency_key", "params", "params_hash", "context", "state",
     "action_class", "decision", "confirmation", "approval", "outcome", "error_code", "error_message",
-    "created_at", "updated_at", "expires_at", "trace_id",
+    "created_at", "updated_at", "expires_at", "trace_id", "policy_version", "policy_rollout",
 )
 _JSON = frozenset({"params", "context", "decision", "confirmation", "approval", "outcome"})
 

@@ -1,4 +1,4 @@
-"""`steward policy ...`: check a policy and run its test cases.
+"""`steward policy ...`: check a policy and run its test cases (rollout commands: executor.cli.rollout_cmds).
 
 Both commands honour the integrity guards of executor.integrity: a pinned
 version (``--sha256`` or ``$STEWARD_POLICY_SHA256``) and the end marker
@@ -148,3 +148,12 @@ def check_cmd(
         ends = "every file ends with `end: true`" if loaded.end_marker else "no end marker (`end: true`)"
         typer.echo(f"files: {', '.join(loaded.files)}; {ends}")
     typer.echo(f"pin it with: STEWARD_POLICY_SHA256={loaded.version}")
+
+
+def _register_rollout() -> None:
+    from executor.cli.rollout_cmds import register
+
+    register(app)
+
+
+_register_rollout()

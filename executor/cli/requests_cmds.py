@@ -41,6 +41,9 @@ def _show(rec: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
         typer.echo(f"  trace: {view['trace_id']}")
     if view.get("decision"):
         typer.echo(f"  decision: {view['decision'].get('explanation')}")
+    if view.get("policy_version"):
+        track = f" ({view['policy_rollout']})" if view.get("policy_rollout") else ""
+        typer.echo(f"  policy: {view['policy_version']}{track}")
     if view.get("error"):
         typer.echo(f"  reason: {view['error'].get('message')}")
     outcome = view.get("outcome") or {}

@@ -48,6 +48,7 @@ class RequestRecord(BaseModel):
     commit_done_at: float | None
     trace_id: str | None = None
     traceparent: str | None = None
+    policy_rollout: str | None = None
 
     @property
     def terminal(self) -> bool:

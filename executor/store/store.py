@@ -264,6 +264,20 @@ class Store:
         self._tx(work)
         self._committed(None, events)
 
+    def record_with(self, work: Callable[[Connection], T], events: Callable[[T], list[Event]], actor: str) -> T:
+        """Run ``work`` and append the events made from its result in one transaction (fail closed)."""
+        made: list[Event] = []
+
+        def tx(conn: Connection) -> T:
+            result = work(conn)
+            made[:] = events(result)
+            self._append(conn, made, None, actor)
+            return result
+
+        result = self._tx(tx)
+        self._committed(None, made)
+        return result
+
     # -- the queue --------------------------------------------------------------
 
     def claim_next(

@@ -1,4 +1,4 @@
-"""Tables of the executor: requests and kill switches.
+"""Tables of the executor: requests, kill switches and the policy rollout.
 
 Times are epoch seconds (float) so ordering and lease arithmetic are the same
 on SQLite and PostgreSQL. JSON columns hold the request's parameters, context,
@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["kill_switches", "metadata", "requests"]
+__all__ = ["kill_switches", "metadata", "policy_rollout", "requests"]
 
 metadata = MetaData()
 
@@ -58,6 +58,10 @@ requests = Table(
     # W3C trace context of the request's intake span (migration 0002): the worker resumes it.
     Column("trace_id", String(32), nullable=True),
     Column("traceparent", String(55), nullable=True),
+    # Which rollout track decided it (migration 0003): null (no rollout), "shadow" (the active policy decided,
+    # a candidate was evaluated beside it), "control" or "canary" (a canary ran: the active or the candidate
+    # decided). ``policy_version`` is the sha256 of the policy that decided.
+    Column("policy_rollout", String(16), nullable=True),
     UniqueConstraint("requester", "idempotency_key", name="uq_steward_requests_idempotency"),
 )
 Index("ix_steward_requests_state_queued", requests.c.state, requests.c.queued_at)
@@ -69,4 +73,22 @@ kill_switches = Table(
     Column("operator", String(200), nullable=False),
     Column("reason", Text, nullable=False),
     Column("engaged_at", Float, nullable=False),
+)
+
+# Policy change control (migration 0003): at most two rows, by ``slot``.
+# ``candidate``: a policy in shadow or canary (mode, percent); ``active``: the policy last promoted, which
+# every server and worker loads instead of its policy file (``executor.reload``).
+policy_rollout = Table(
+    "steward_policy_rollout",
+    metadata,
+    Column("slot", String(16), primary_key=True),
+    Column("mode", String(16), nullable=False),
+    Column("percent", Float, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("source", Text, nullable=True),
+    Column("operator", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
 )

@@ -54,4 +54,6 @@ def public_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "expires_at": iso(row["expires_at"]),
         "terminal": state in TERMINAL,
         "trace_id": row.get("trace_id"),
+        "policy_version": row.get("policy_version"),
+        "policy_rollout": row.get("policy_rollout"),
     }

@@ -191,6 +191,13 @@ class ActionRequest(WireModel):
     trace_id: str | None = Field(default=None, description="The W3C trace id of its OpenTelemetry trace (continued "
                                  "from the submit's `traceparent`, else minted at intake).",
                                  examples=["4bf92f3577b34da6a3ce929d0e0e4736"])
+    policy_version: str | None = Field(default=None, description="sha256 of the policy that decided it (the "
+                                       "candidate's during a canary, when the split chose it).",
+                                       examples=[_HASH])
+    policy_rollout: str | None = Field(default=None, description="The policy rollout track that decided it: "
+                                       "`shadow` (the active policy decided, a candidate was evaluated beside it), "
+                                       "`control` or `canary` (a canary ran; the active policy or the candidate "
+                                       "decided); null when no rollout ran.", examples=[None])
 
 
 class ActionRequestView(ActionRequest):
