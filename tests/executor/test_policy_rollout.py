@@ -275,3 +275,19 @@ class TestEndToEnd:
         for rec in (shadowed, canaried, controlled, rolled, promoted):
             assert done[rec.id].state == RequestState.SUCCEEDED, done[rec.id].error_message
         assert steward.audit.verify(steward.evidence).ok
+
+        # The daily report shows what the shadow policy would have changed, and every rollout step.
+        from executor.reports.data import build_report
+        from executor.reports.render_md import render_markdown
+
+        report = build_report(steward.engine, steward.catalog, steward.policy, period="daily")
+        shadow = report.current.shadow
+        assert shadow.ran and shadow.diffs >= 1
+        example = next(e for e in shadow.examples if e.request_id == shadowed.id)
+        assert (example.active, example.candidate) == ("autonomous", "human_approved")
+        assert example.candidate_sha256 == row.sha256
+        kinds = [change.type for change in report.current.changes]
+        for kind in ("policy.shadow_started", "policy.canary_started", "policy.rolled_back", "policy.promoted"):
+            assert kind in kinds, kinds
+        markdown = render_markdown(report)
+        assert shadowed.id in markdown and "autonomous" in markdown
