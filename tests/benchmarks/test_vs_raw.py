@@ -16,14 +16,15 @@ from benchmarks.vs_raw import SIDES, markdown, run_vs_raw_bench
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+@pytest.mark.timeout(360)  # two fixtures, two browsers and a dozen real actions on a shared 2-core machine
 def test_small_run_writes_every_figure(tmp_path: Path) -> None:
-    """One billing and one orders action, one measured round per side, then throughput at concurrency 1."""
+    """One action, one measured round per side, then throughput at concurrency 1 (both fixtures start)."""
     out = tmp_path / "vs-raw.json"
     lines: list[str] = []
     result = run_vs_raw_bench(runs=1, levels=(1,), per_level=2, out=out,
-                              actions=["issue_credit", "cancel_order"], say=lines.append)
+                              actions=["lookup_account"], say=lines.append)
     assert json.loads(out.read_text()) == result
-    assert set(result["actions"]) == {"issue_credit", "cancel_order"}
+    assert set(result["actions"]) == {"lookup_account"}
     for row in result["actions"].values():
         times = [row["steward_ms"]] + [row[f"raw_{side}_ms"] for side in SIDES[1:]]
         assert all(t > 0 for t in times)
@@ -33,9 +34,9 @@ def test_small_run_writes_every_figure(tmp_path: Path) -> None:
     assert level["steward"]["per_minute"] > 0 and level["raw_b"]["per_minute"] > 0
     assert level["steward"]["cpu_ms_per_action"] > 0 and level["raw_b"]["cpu_ms_per_action"] > 0
     assert result["load_average_start"] is not None and "cpu_model" in result["machine"]
-    assert any("cancel_order" in line for line in lines)
+    assert any("lookup_account" in line for line in lines)
     table = markdown(result)
-    assert "| `issue_credit` |" in table and "| `cancel_order` |" in table and "| 1 |" in table
+    assert "| `lookup_account` |" in table and "| 1 |" in table
 
 
 def test_unknown_action_is_refused_before_anything_starts(tmp_path: Path) -> None:
