@@ -48,6 +48,7 @@ from executor.killswitch import halted_by
 from executor.recovery import crash_point
 from executor.redaction import page_text, scrub_text
 from executor.retry import RetryPolicy
+from executor.run_evidence import RunEvidence
 from executor.service import Steward
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord
@@ -81,8 +82,7 @@ class _Run:
     halt: Halted | FailClosed | None = None
     # step.completed events not yet written: they go with the next boundary's transaction (one per step).
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # Screenshots being taken and stored while the run goes on: (label, stored item or None).
-    shots: list[tuple[str, asyncio.Future[dict[str, Any] | None]]] = field(default_factory=list)
+    files: RunEvidence | None = None  # set by the runner; stores into ``evidence``
 
     @property
     def extracted(self) -> dict[str, Any]:
@@ -238,40 +238,6 @@ class Runner:
         done = {"phase": phase, "index": index, "kind": step.kind, "description": step.describe()}
         run.pending.append(("step.completed", done))  # written by the next boundary, in its transaction
 
-    def _put(self, data: bytes, media_type: str) -> dict[str, Any]:
-        """Hash and store evidence (blocking: call it in a thread)."""
-        ref = self.steward.evidence.put(data, media_type=media_type)
-        item: dict[str, Any] = {"sha256": ref.sha256, "size": ref.size, "media_type": media_type}
-        path = self.steward.evidence.path(ref.sha256)
-        if path is not None:
-            item["path"] = str(path)
-        return item
-
-    async def _evidence(self, run: _Run, kind: str, label: str, data: bytes | None, media_type: str) -> None:
-        if data:
-            await self._add_evidence(run, kind, label, await asyncio.to_thread(self._put, data, media_type))
-
-    async def _add_evidence(self, run: _Run, kind: str, label: str, stored: dict[str, Any]) -> None:
-        item = {"kind": kind, "label": label, **stored}
-        run.evidence.append(item)
-        await self._record(run, [("evidence.stored", {k: v for k, v in item.items() if k != "path"})])
-
-    def _shoot(self, run: _Run, session: ActionSession, label: str) -> None:
-        """Picture the current page now; it is taken, hashed and stored while the run goes on.
-
-        The evidence.stored event is written when the session closes, before the request turns terminal.
-        """
-
-        async def take() -> dict[str, Any] | None:
-            try:
-                data = await session.screenshot()
-            except Exception as exc:  # a missing picture never decides an outcome
-                log.warning("screenshot.failed", request_id=run.rec.id, label=label, error=str(exc)[:200])
-                return None
-            return await asyncio.to_thread(self._put, data, "image/png")
-
-        run.shots.append((label, asyncio.ensure_future(take())))
-
     # -- the run --------------------------------------------------------------------
 
     def _new_run(self, rec: RequestRecord) -> _Run:
@@ -284,6 +250,11 @@ class Runner:
             {"params": dict(rec.params or {}), "extracted": {}, "request": {"id": rec.id, "ref": request_ref(rec.id)}},
             deadline=time.monotonic() + action.timeout_s,
         )
+
+        async def record(events: list[tuple[str, dict[str, Any]]]) -> None:
+            await self._record(run, events)
+
+        run.files = RunEvidence(self.steward.evidence, rec.id, record, run.evidence)
         secret_params, pii_params = action.sensitive_params()
         run.secrets = [str(rec.params[p]) for p in secret_params if rec.params and p in rec.params]
         run.pii_names = (pii_params | set(self.steward.settings.pii_fields)) & set(rec.params or {})
@@ -398,7 +369,7 @@ class Runner:
             await self._blocked(run, "login", (exc.details or {}).get("blocked", []))
         await self._close(run, session, f"attempt {attempt} failed")
         if isinstance(exc, LoginFailed):
-            await self._evidence(run, "screenshot", "login failed", exc.screenshot, "image/png")
+            await _files(run).add("screenshot", "login failed", exc.screenshot, "image/png")
         if time.monotonic() > run.deadline and exc.retryable:
             budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
             return await self._finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
@@ -458,14 +429,7 @@ class Runner:
         await self._flush(run)
         if session is None:
             return
-        # Pictures are taken before their context closes; a failure to store one is raised (evidence is audited).
-        shots, run.shots = run.shots, []
-        stored = await asyncio.gather(*(task for _, task in shots), return_exceptions=True)
-        for (shot_label, _), item in zip(shots, stored, strict=True):
-            if isinstance(item, BaseException):
-                raise item
-            if item is not None:
-                await self._add_evidence(run, "screenshot", shot_label, item)
+        await _files(run).store_shots()  # pictures are stored before their context closes
         await self._blocked(run, "login", getattr(session, "login_blocked", []))
         await self._blocked(run, "action", session.blocked)
         try:
@@ -473,7 +437,7 @@ class Runner:
         except Exception as exc:  # closing must never mask the real outcome
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
             return
-        await self._evidence(run, "trace", label, trace, "application/zip")
+        await _files(run).add("trace", label, trace, "application/zip")
 
     async def _blocked(self, run: _Run, phase: str, requests: Any) -> None:
         """A browser.blocked event: origin and path only, query strings can carry secrets."""
@@ -502,7 +466,7 @@ class Runner:
     async def _read_only(self, run: _Run, session: ActionSession) -> RequestRecord:
         problems = await self._extract_all(run, session, run.action.extract)
         await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
-        self._shoot(run, session, "after read")
+        _files(run).shoot(session, "after read")
         await self._close(run, session, "read")
         if problems:
             name, message = next(iter(problems.items()))
@@ -539,7 +503,7 @@ class Runner:
             commit_done_at=self.store.clock.now(),
         )
         crash_point("after:commit")
-        self._shoot(run, session, "after commit")  # verification goes on in another page meanwhile
+        _files(run).shoot(session, "after commit")  # verification goes on in another page meanwhile
         # A refusal counts only when the commit step itself went through: the UI answered, and not as expected.
         return await self._verify(run, session, commit_error, refused=None if commit_error else refused)
 
@@ -643,7 +607,7 @@ class Runner:
             self.steward.metrics.verification(run.rec.action, "deferred")
             await self._close(run, session, "verification deferred")
             return None
-        self._shoot(run, session, "after verification")
+        _files(run).shoot(session, "after verification")
         problems = await self._extract_all(run, session, run.action.extract) if failure is None else {}
         await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
         await self._close(run, session, "committed")
@@ -669,6 +633,11 @@ class Runner:
             step=failure.step,
             handoff="A person must check the back-office and settle this request.",
         )
+
+
+def _files(run: _Run) -> RunEvidence:
+    assert run.files is not None, "runs are made by Runner._new_run"
+    return run.files
 
 
 def _render(step: Step, values: dict[str, dict[str, Any]]) -> Step:
