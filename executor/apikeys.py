@@ -22,7 +22,7 @@ from audit.engine import read_connection
 from executor.errors import IdempotencyConflict, NotFound, RequestError
 from executor.identity import check_operator
 
-__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "hash_token", "keys_table"]
+__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "hash_token", "keys_table", "rate_buckets"]
 
 Role = Literal["agent", "operator", "auditor"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -38,6 +38,14 @@ keys_table = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+)
+# One token bucket per key name, shared by every API process on the database (migration 0005).
+rate_buckets = Table(
+    "steward_rate_buckets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )
 
 

@@ -64,7 +64,7 @@ def create_app(steward: Any, *, config: ApiConfig | None = None, keys: KeyStore 
     """
     config = config or ApiConfig()
     state = ApiState(steward=steward, keys=keys or KeyStore(steward.engine), config=config,
-                     limiter=RateLimiter(config.rate_per_s, config.burst))
+                     limiter=RateLimiter(config.rate_per_s, config.burst, steward.engine))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -6,20 +6,25 @@ filter used to end in a 500.
 
 The body cap counts the bytes actually received, not only Content-Length, so a
 chunked upload cannot slip past it. The rate limiter is a token bucket per key
-name: ``rate`` requests per second sustained, ``burst`` at once.
+name: ``rate`` requests per second sustained, ``burst`` at once. The buckets
+live in the database (``steward_rate_buckets``), one row per key read and
+written under a row lock, so every API process sharing the database holds one
+limit together: three servers do not allow three times the rate.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from executor.api.errors import error_body
+from executor.apikeys import rate_buckets as buckets
 
 __all__ = ["BodyLimit", "RateLimiter", "StorableUrl"]
 
@@ -115,28 +120,47 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 class RateLimiter:
-    """Token buckets by key name; ``rate <= 0`` disables limiting."""
+    """Token buckets by key name, in ``engine``'s database; ``rate <= 0`` disables limiting.
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+    The clock is wall time, because the processes sharing a bucket share no
+    other clock; a clock that steps back adds no tokens.
+    """
+
+    def __init__(self, rate: float, burst: int, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.rate = rate
         self.burst = max(1, burst)
+        self.engine = engine
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
     def take(self, name: str) -> float:
         """0 when allowed, else the seconds to wait before the next request is allowed."""
         if self.rate <= 0:
             return 0.0
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(name, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[name] = (tokens - 1, now)
-                return 0.0
-            self._buckets[name] = (tokens, now)
-            return (1 - tokens) / self.rate
+        try:
+            return self._take(name)
+        except IntegrityError:  # another process made this key's bucket first: it exists now
+            return self._take(name)
+
+    def _take(self, name: str) -> float:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(buckets.c.tokens, buckets.c.updated_at).where(buckets.c.name == name).with_for_update()
+            ).first()
+            now = self.clock()
+            if row is None:
+                tokens, last = float(self.burst), now
+            else:
+                tokens, last = float(row.tokens), float(row.updated_at)
+            tokens = min(float(self.burst), tokens + max(0.0, now - last) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            if wait == 0.0:
+                tokens -= 1
+            values = {"tokens": tokens, "updated_at": max(now, last)}
+            if row is None:
+                conn.execute(insert(buckets).values(name=name, **values))
+            else:
+                conn.execute(update(buckets).where(buckets.c.name == name).values(**values))
+        return wait
 
     @staticmethod
     def retry_after(wait: float) -> str:
