@@ -24,7 +24,7 @@ class WireModel(BaseModel):
     """A JSON object the API sends; field names are the JSON names (``class`` has the alias)."""
 
     model_config = ConfigDict(
-        extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+        extra="ignore", frozen=True, defer_build=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
     )
 
     @model_validator(mode="before")
