@@ -29,6 +29,7 @@ app.add_typer(ops_cmds.fixtures_app)
 def _mount_optional() -> None:
     """Sub-apps that live in their own modules."""
     from executor.cli import (
+        agent_cmds,
         api_cmds,
         audit_cmds,
         bench_cmds,
@@ -40,7 +41,7 @@ def _mount_optional() -> None:
     )
 
     serve_cmds.register(app)
-    serve_cmds.register_mcp(app)
+    agent_cmds.register(app)
     app.add_typer(serve_cmds.keys_app)
     app.add_typer(audit_cmds.app)
     app.add_typer(policy_cmds.app)
