@@ -43,7 +43,24 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 }
 _WHERE = {name: module for module, names in _SOURCES.items() for name in names}
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "AsyncStewardClient",
+    "ResolutionAgent",
+    "RetryPolicy",
+    "StewardAPIError",
+    "StewardClient",
+    "StewardClientError",
+    "StewardConnectionError",
+    "StewardRateLimited",
+    "StewardTools",
+    "ToolCallError",
+    "ToolResult",
+    "ToolSpec",
+    "build_mcp_server",
+    "openai_tools",
+    "strict_schema",
+    "tool_specs",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -157,7 +157,7 @@ def bench_cli(
 @app.command("client-import")
 @friendly_errors
 def bench_client_import(
-    runs: Annotated[int, typer.Option(min=3, max=200, help="Fresh interpreters per case; the median is reported.")] = 15,
+    runs: Annotated[int, typer.Option(min=3, max=200, help="Fresh interpreters per case (median reported).")] = 15,
     out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/client-import.json"),
     as_json: JsonOption = False,
 ) -> None:
