@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from executor.cli._common import JsonOption, emit_json
 from executor.cli._remote import ServerOption, TokenOption
 
 __all__ = ["register"]
@@ -50,3 +53,40 @@ def register(app: typer.Typer) -> None:
         url, key = _need(server, token, "mcp")
         with httpx.Client(base_url=url, timeout=90.0) as http:
             serve(StewardTools(StewardClient(url, key, http=http)), transport.value, host=host, port=port)
+
+    @app.command("agent")
+    def agent(
+        transcript: Annotated[Path, typer.Argument(help="The conversation: a JSON list of chat messages (the customer "
+                                                        "is 'user'); the agent's turn is appended to it.")],
+        say: Annotated[str | None, typer.Option("--say", help="Append this customer message first.")] = None,
+        server: ServerOption = None,
+        token: TokenOption = None,
+        model: Annotated[str | None, typer.Option(envvar="STEWARD_MODEL", help="The model's name.")] = None,
+        stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream the model's answers.")] = True,
+        as_json: JsonOption = False,
+    ) -> None:
+        """The reference resolution agent: reads the conversation, works through Steward's tools, prints the
+        reply for the customer. The model is any OpenAI-compatible server ($OPENAI_BASE_URL, $OPENAI_API_KEY)."""
+        from openai import OpenAI
+
+        from executor.agents.resolver import ResolutionAgent
+        from executor.agents.toolcalls import StewardTools
+        from executor.client import StewardClient
+
+        url, key = _need(server, token, "agent")
+        if not model:
+            raise typer.BadParameter("steward agent needs --model (or $STEWARD_MODEL)")
+        messages = json.loads(transcript.read_text()) if transcript.exists() else []
+        if not isinstance(messages, list):
+            raise typer.BadParameter(f"{transcript} must hold a JSON list of chat messages")
+        if say:
+            messages.append({"role": "user", "content": say})
+        with StewardClient(url, key) as client:
+            turn = ResolutionAgent(StewardTools(client), OpenAI(), model, stream=stream).respond(messages)
+        transcript.write_text(json.dumps(turn.messages, indent=2) + "\n")
+        if as_json:
+            emit_json({"reply": turn.reply, "replaced": turn.replaced,
+                       "requests": {k: {"action": v.get("action"), "state": v.get("state")}
+                                    for k, v in turn.requests.items()}})
+        else:
+            typer.echo(turn.reply)
