@@ -30,12 +30,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from executor.agents.toolcalls import StewardTools, ToolResult
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from openai import OpenAI
+    from openai.types.chat import ChatCompletionChunk
 
 __all__ = ["SYSTEM_PROMPT", "AgentTurn", "ResolutionAgent", "check_reply"]
 
@@ -196,8 +199,9 @@ class ResolutionAgent:
             return out
         content: list[str] = []
         calls: dict[int, dict[str, Any]] = {}
-        stream = self.llm.chat.completions.create(model=self.model, messages=messages,  # type: ignore[arg-type]
-                                                  tools=schemas, stream=True)  # type: ignore[arg-type]
+        # The messages and tools are plain dicts, so mypy cannot pick the streaming overload by itself.
+        stream = cast("Iterable[ChatCompletionChunk]", self.llm.chat.completions.create(
+            model=self.model, messages=messages, tools=schemas, stream=True))  # type: ignore[arg-type]
         for chunk in stream:
             if not chunk.choices:
                 continue

@@ -44,7 +44,7 @@ class ScriptedChatServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path != "/v1/chat/completions" or self.headers.get("Authorization") != "Bearer test-key":
                     self.send_response(404)
