@@ -217,6 +217,9 @@ def _nullable(node: dict[str, Any]) -> dict[str, Any]:
         node["type"] = [kind, "null"]
     elif isinstance(kind, list) and "null" not in kind:
         node["type"] = [*kind, "null"]
+    elif isinstance(node.get("anyOf"), list):
+        if {"type": "null"} not in node["anyOf"]:
+            node["anyOf"] = [*node["anyOf"], {"type": "null"}]
     elif kind is None:
         return {"anyOf": [node, {"type": "null"}]}
     if "enum" in node and None not in node["enum"]:
