@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from executor.cli._common import JsonOption, emit_json
+from executor.cli._common import (
+    CatalogOption,
+    DbOption,
+    HomeOption,
+    JsonOption,
+    PolicyOption,
+    emit_json,
+    friendly_errors,
+    open_steward,
+)
 from executor.cli._remote import ServerOption, TokenOption
 
 __all__ = ["register"]
@@ -29,7 +38,30 @@ def _need(server: str | None, token: str | None, command: str) -> tuple[str, str
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``mcp`` and ``agent`` to ``app``."""
+    """Add ``mcp``, ``agent`` and ``handoff-summary`` to ``app``."""
+
+    @app.command("handoff-summary")
+    @friendly_errors
+    def handoff_summary(
+        request_id: Annotated[str, typer.Argument(help="Request id.")],
+        model: Annotated[str | None, typer.Option(envvar="STEWARD_SUMMARY_MODEL",
+                                                  help="The summarizing model (none: the packet alone).")] = None,
+        db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
+    ) -> None:
+        """A request's handoff packet (JSON), with a model's summary when --model is set and the summary invents
+        nothing; the model, the prompt's sha256 and the verdict are recorded as a handoff.summary audit event."""
+        from executor.agents.handoff_summary import record_summary
+
+        llm = None
+        if model:
+            from openai import OpenAI
+
+            llm = OpenAI()
+        steward = open_steward(db, catalog, policy, home, by="handoff-summary")
+        try:
+            emit_json(record_summary(steward, request_id, llm, model))
+        finally:
+            steward.close()
 
     @app.command("mcp")
     def mcp(

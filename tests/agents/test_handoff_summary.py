@@ -65,3 +65,29 @@ class TestRecorded:
         assert {e.payload["model"] for e in events} == {"summary-model"}
         assert len(events[0].payload["prompt_sha256"]) == 64
         assert events[0].payload["prompt_sha256"] == events[1].payload["prompt_sha256"]  # same facts, same prompt
+
+
+class TestCli:
+    def test_handoff_summary_command(self, make_steward: Callable[..., Any], sqlite_url: str, tmp_path: Any,
+                                     monkeypatch: Any) -> None:
+        """steward handoff-summary prints the packet, with the model's summary when it stands."""
+        import json
+
+        from typer.testing import CliRunner
+
+        from executor.cli import app
+
+        steward = make_steward(sqlite_url)
+        rec, _ = steward.submit(SubmitRequest(
+            action="issue_credit", params={"account_id": "ACC-000413", "amount_cents": 90000, "reason": "Outage"},
+            idempotency_key="sum-cli", context=RequestContext(agent_confidence=0.9)), "agent-1")
+        args = ["handoff-summary", rec.id, "--db", sqlite_url, "--home", str(tmp_path / "home")]
+        plain = CliRunner().invoke(app, args)
+        assert plain.exit_code == 0, plain.output
+        assert json.loads(plain.output)["request_id"] == rec.id and "summary" not in json.loads(plain.output)
+        with ScriptedChatServer([{"content": "- ACC-000413: $900.00 credit forbidden by policy."}]) as model:
+            monkeypatch.setenv("OPENAI_BASE_URL", model.base_url)
+            monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+            summarized = CliRunner().invoke(app, [*args, "--model", "summary-model"])
+        assert summarized.exit_code == 0, summarized.output
+        assert json.loads(summarized.output)["summary"].startswith("- ACC-000413")
