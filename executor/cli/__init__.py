@@ -35,6 +35,7 @@ def _mount_optional() -> None:
         bench_cmds,
         db_cmds,
         demo_cmd,
+        patch_cmds,
         policy_cmds,
         report_cmds,
         serve_cmds,
@@ -42,6 +43,7 @@ def _mount_optional() -> None:
 
     serve_cmds.register(app)
     agent_cmds.register(app)
+    ops_cmds.catalog_app.add_typer(patch_cmds.app)
     app.add_typer(serve_cmds.keys_app)
     app.add_typer(audit_cmds.app)
     app.add_typer(policy_cmds.app)

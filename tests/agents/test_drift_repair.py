@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openai import OpenAI
+from typer.testing import CliRunner
 
 from action_classes import load_catalog
 from executor.agents.drift_repair import PatchError, PatchStore, apply_patch, propose_repair
+from executor.cli import app
 from executor.config import DEFAULT_CATALOG_DIR, DEFAULT_POLICY_PATH, Settings
 from executor.models import RequestContext, SubmitRequest
 from tests.agents.chat_server import ScriptedChatServer
@@ -84,8 +87,21 @@ def test_renamed_button_gives_a_reviewed_patch_and_never_a_commit(
 
         with pytest.raises(PatchError, match="named reviewer"):
             apply_patch(patch, drifted, " ")
-        path = apply_patch(patch, drifted, "rita")
-        assert _STALE not in path.read_text()
+        where = ["--db", f"sqlite:///{tmp_path / 's.db'}", "--home", str(tmp_path / "home")]
+        listed = CliRunner().invoke(app, ["catalog", "patches", "list", "--json", *where])
+        assert [p["id"] for p in json.loads(listed.output)["patches"]] == [patch.id], listed.output
+        shown = CliRunner().invoke(app, ["catalog", "patches", "show", patch.id, *where])
+        assert json.loads(shown.output)["new"] == {"role": "button", "name": "Add credit"}
+        assert (drifted / "billing_console.yaml").read_text().count(_STALE) == 1  # nothing changes unreviewed
+        applied = CliRunner().invoke(app, ["catalog", "patches", "apply", patch.id, "--reviewer", "rita",
+                                           "--note", "UI renamed the button", "--catalog", str(drifted), *where])
+        assert applied.exit_code == 0, applied.output
+        assert json.loads(applied.output)["status"] == "applied" and json.loads(applied.output)["reviewer"] == "rita"
+        assert _STALE not in (drifted / "billing_console.yaml").read_text()
+        again = CliRunner().invoke(app, ["catalog", "patches", "reject", patch.id, "--reviewer", "rita", *where])
+        assert again.exit_code != 0 and "already applied" in again.output
+        reviewed = [e for e in steward.audit.entries(action_id=rec.id) if e.type == "catalog.patch_applied"]
+        assert [(e.actor, e.payload["patch"]) for e in reviewed] == [("rita", patch.id)]
         assert load_catalog(drifted, env={}).actions["issue_credit"].steps[0].describe().find("Add credit") >= 0
         assert billing.db.count_credits(account) == before
     finally:
