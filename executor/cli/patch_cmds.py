@@ -115,3 +115,47 @@ def patches_reject(patch_id: Annotated[str, typer.Argument(help="Patch id.")], r
                    home: HomeOption = None) -> None:
     """Reject the patch: the catalog is unchanged; audited."""
     _decide(patch_id, reviewer, note, "rejected", db, catalog, policy, home)
+
+
+@app.command("propose")
+@friendly_errors
+def patches_propose(
+    request_id: Annotated[str, typer.Argument(help="A request that failed before its commit on a locator.")],
+    model: Annotated[str, typer.Option(envvar="STEWARD_REPAIR_MODEL", help="The model that proposes a locator "
+                                                                           "($OPENAI_BASE_URL, $OPENAI_API_KEY).")],
+    db: DbOption = None, catalog: CatalogOption = None, policy: PolicyOption = None, home: HomeOption = None,
+) -> None:
+    """Replay the failed request as a dry run, ask the model for a replacement locator, try it (exactly one
+    element of the same role, never acted on) and record it as a patch awaiting review."""
+    import asyncio
+
+    from openai import OpenAI
+
+    from executor.agents.drift_repair import RepairReport, propose_repair
+    from executor.browser.playwright_driver import PlaywrightDriver
+
+    steward = open_steward(db, catalog, policy, home, by="catalog-patches")
+    try:
+        rec = steward.get(request_id)
+        if rec.state.value != "failed":
+            fail(f"{request_id} is {rec.state.value}: only a request that failed before its commit is repaired")
+        action = steward.catalog.action(rec.action)
+        masked = set(action.sensitive_params()[0]) & set(rec.params or {})
+        if masked:
+            fail(f"{request_id}'s {sorted(masked)} were recorded masked: replay it with steward dry-run by hand")
+
+        async def main() -> RepairReport:
+            driver = PlaywrightDriver()
+            await driver.start()
+            try:
+                return await propose_repair(steward.catalog, driver, rec.action, dict(rec.params or {}), OpenAI(),
+                                            model, store=_store(steward), request_id=rec.id, audit=steward.audit)
+            finally:
+                await driver.close()
+
+        report = asyncio.run(main())
+    finally:
+        steward.close()
+    emit_json({**asdict(report), "patch": asdict(report.patch) if report.patch else None})
+    if report.patch is None:
+        raise typer.Exit(1)

@@ -38,7 +38,7 @@ def drifted(tmp_path: Path) -> Path:
 
 def test_renamed_button_gives_a_reviewed_patch_and_never_a_commit(
     drifted: Path, tmp_path: Path, billing: Any, driver: Any, loop_thread: LoopThread, run_worker: Any,
-    accounts: Any,
+    accounts: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The request fails before its commit; the model's proposal is tried in a dry run, recorded, reviewed."""
     from executor.service import Steward
@@ -69,13 +69,19 @@ def test_renamed_button_gives_a_reviewed_patch_and_never_a_commit(
                 return loop_thread.run(propose_repair(steward.catalog, driver, "issue_credit", params, llm, "m",
                                                       store=store, request_id=rec.id, audit=steward.audit))
 
-            refused, mismatched, proposed = attempt(), attempt(), attempt()
+            refused, mismatched = attempt(), attempt()
+            monkeypatch.setenv("OPENAI_BASE_URL", model.base_url)
+            monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+            cli = CliRunner().invoke(app, ["catalog", "patches", "propose", rec.id, "--model", "m", "--catalog",
+                                           str(drifted), "--db", f"sqlite:///{tmp_path / 's.db'}",
+                                           "--home", str(tmp_path / "home")])
             sent = model.requests[0]["messages"][1]["content"]
         assert "Add a credit" in sent and "page_accessibility_snapshot" in sent
         assert refused.patch is None and "vocabulary" in refused.problems[0]
         assert mismatched.patch is None and "not a button" in mismatched.problems[0]
-        patch = proposed.patch
-        assert patch is not None and proposed.problems == []
+        assert cli.exit_code == 0, cli.output
+        [patch] = store.list()
+        assert json.loads(cli.output)["patch"]["id"] == patch.id and json.loads(cli.output)["problems"] == []
         assert patch.old == {"role": "button", "name": "Add a credit"} and patch.new == {"role": "button",
                                                                                          "name": "Add credit"}
         assert patch.resolved["role"] == "button" and patch.status == "proposed" and patch.request_id == rec.id
