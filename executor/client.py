@@ -11,17 +11,24 @@ server's ``code``, ``message`` and ``details``::
         print(done.state, done.extracted)
 
 ``model.model_dump(mode="json")`` gives the JSON body back as a dict.
+
+A refused connection raises ``StewardConnectionError``; 429 and 503 are
+retried after the server's ``Retry-After`` within a bounded ``RetryPolicy``,
+then raised (``StewardRateLimited`` for 429). The errors are those of
+``executor.agents.errors``. Importing this module loads pydantic and the wire
+models only: httpx is imported when the first client is made, and SQLAlchemy,
+CEL, FastAPI and Playwright never.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
-import httpx
-
+from executor.agents.errors import StewardAPIError, StewardConnectionError, StewardRateLimited
 from executor.wire import (
     ActionList,
     ActionRequestView,
@@ -37,7 +44,17 @@ from executor.wire import (
     VerifyResult,
 )
 
-__all__ = ["AsyncStewardClient", "StewardAPIError", "StewardClient"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "AsyncStewardClient",
+    "RetryPolicy",
+    "StewardAPIError",
+    "StewardClient",
+    "StewardConnectionError",
+    "StewardRateLimited",
+]
 
 _T = TypeVar("_T")
 
@@ -53,22 +70,38 @@ class _Call(Generic[_T]):
     result: type[_T]
 
 
-class StewardAPIError(Exception):
-    """An error response; ``retryable`` is True for 429 and 503 (wait ``retry_after`` seconds)."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a call is re-sent after 429, 503 or a refused connection (nothing reached the server).
 
-    def __init__(
-        self, status: int, code: str, message: str, details: Any = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
-        self.details, self.retry_after = details, retry_after
+    ``max_attempts`` counts the first try; the wait is the server's ``Retry-After``
+    when it sends one, else ``backoff_s`` doubled per attempt, never more than
+    ``max_delay_s``. Other errors (4xx, 500) are never retried: the same call
+    would fail the same way.
+    """
 
-    @property
-    def retryable(self) -> bool:
-        return self.status in (429, 503)
+    max_attempts: int = 3
+    backoff_s: float = 0.5
+    max_delay_s: float = 30.0
+
+    def delay(self, attempt: int, error: Exception) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None when ``error`` must be raised now."""
+        if attempt >= self.max_attempts or not getattr(error, "retryable", False):
+            return None
+        hinted = error.retry_after if isinstance(error, StewardAPIError) else None
+        wait = hinted if hinted is not None else self.backoff_s * 2 ** (attempt - 1)
+        return min(max(wait, 0.0), self.max_delay_s)
+
+
+def _final(error: Exception) -> Exception:
+    """The error raised when retries are over: a 429 becomes ``StewardRateLimited``."""
+    if isinstance(error, StewardAPIError) and error.status == 429 and not isinstance(error, StewardRateLimited):
+        return StewardRateLimited(error.status, error.code, error.message, error.details, error.retry_after)
+    return error
 
 
 def _result(resp: httpx.Response, call: _Call[_T]) -> _T:
+    """The call's result, or the response's error as ``StewardAPIError``."""
     if resp.status_code < 400:
         if call.result is bytes:
             return cast(_T, resp.content)
@@ -80,7 +113,9 @@ def _result(resp: httpx.Response, call: _Call[_T]) -> _T:
     except (ValueError, KeyError, TypeError):
         code, message, details = "http_error", resp.text[:500], None
     retry = resp.headers.get("Retry-After")
-    raise StewardAPIError(resp.status_code, code, message, details, float(retry) if retry and retry.isdigit() else None)
+    after = float(retry) if retry and retry.isdigit() else None
+    error = StewardAPIError(resp.status_code, code, message, details, after)
+    raise error
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -179,15 +214,33 @@ class StewardClient:
         timeout: float = 90.0,
         transport: httpx.BaseTransport | None = None,
         http: httpx.Client | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """``http`` reuses an existing httpx client (e.g. Starlette's TestClient); it is not closed here."""
+        import httpx
+
         self._own = http is None
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         self._headers = _headers(token)
+        self._base_url, self._retry = base_url, retry or RetryPolicy()
+        self._transport_errors: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout)
 
     def _send(self, call: _Call[_T]) -> _T:
-        resp = self._http.request(call.method, call.path, params=call.query, json=call.body, headers=self._headers)
-        return _result(resp, call)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                try:
+                    resp = self._http.request(call.method, call.path, params=call.query, json=call.body,
+                                              headers=self._headers)
+                except self._transport_errors as exc:
+                    raise StewardConnectionError(self._base_url, str(exc) or type(exc).__name__) from exc
+                return _result(resp, call)
+            except (StewardAPIError, StewardConnectionError) as exc:
+                wait = self._retry.delay(attempt, exc)
+                if wait is None:
+                    raise _final(exc) from exc.__cause__
+                time.sleep(wait)
 
     def submit(self, action: str, params: dict[str, Any] | None = None, *, idempotency_key: str | None = None,
                context: dict[str, Any] | None = None, confirmation: dict[str, Any] | None = None) -> SubmitResult:
@@ -275,12 +328,32 @@ class AsyncStewardClient:
     """Asynchronous client: the same methods and results, awaited."""
 
     def __init__(
-        self, base_url: str, token: str, *, timeout: float = 90.0, transport: httpx.AsyncBaseTransport | None = None
+        self, base_url: str, token: str, *, timeout: float = 90.0, transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        import httpx
+
         self._http = httpx.AsyncClient(base_url=base_url, headers=_headers(token), timeout=timeout, transport=transport)
+        self._base_url, self._retry = base_url, retry or RetryPolicy()
+        self._transport_errors: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout)
 
     async def _send(self, call: _Call[_T]) -> _T:
-        return _result(await self._http.request(call.method, call.path, params=call.query, json=call.body), call)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                try:
+                    resp = await self._http.request(call.method, call.path, params=call.query, json=call.body)
+                except self._transport_errors as exc:
+                    raise StewardConnectionError(self._base_url, str(exc) or type(exc).__name__) from exc
+                return _result(resp, call)
+            except (StewardAPIError, StewardConnectionError) as exc:
+                wait = self._retry.delay(attempt, exc)
+                if wait is None:
+                    raise _final(exc) from exc.__cause__
+                import asyncio  # here: asyncio alone costs a sync client's import 20-40 ms
+
+                await asyncio.sleep(wait)
 
     async def submit(self, action: str, params: dict[str, Any] | None = None, *, idempotency_key: str | None = None,
                      context: dict[str, Any] | None = None,

@@ -1,66 +1,40 @@
-"""Agent tool schemas generated from the catalog (OpenAI function-calling format).
+"""Agent tool schemas (kept for existing imports; the tools live in ``executor.agents.tools``).
 
-Each action becomes one tool whose parameters are the action's JSON Schema plus
-the request envelope an agent must send (idempotency key, context). The
-descriptions come from the catalog and the edge models, so a tool call maps
-one-to-one onto ``POST /v1/actions``.
+``openai_tools(catalog)`` gives OpenAI function tools in strict mode;
+``tool_call_to_submission`` turns one tool call into the ``POST /v1/actions``
+body. Running tool calls against the API is ``executor.agents.StewardTools``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from action_classes import Catalog
-from executor.models import RequestContext
+from executor.agents.errors import ToolCallError
+from executor.agents.tools import openai_tools
 
 __all__ = ["openai_tools", "tool_call_to_submission"]
 
 
-def _context_schema() -> dict[str, Any]:
-    schema = RequestContext.model_json_schema()
-    schema.pop("title", None)
-    return schema
+def tool_call_to_submission(name: str, arguments: str | dict[str, Any]) -> dict[str, Any]:
+    """The ``POST /v1/actions`` body for an action tool call; ``arguments`` may be the model's JSON string.
 
-
-def openai_tools(catalog: Catalog) -> list[dict[str, Any]]:
-    """One ``{"type": "function", ...}`` tool per action, sorted by name."""
-    tools = []
-    for name, action in sorted(catalog.actions.items()):
-        params = action.params_json_schema()
-        description = (action.description or name).rstrip(".")
-        tools.append(
-            {
-                "type": "function",
-                "function": {
-                    "name": name,
-                    "description": f"{description}. Runs under Steward policy (default class: "
-                    f"{action.action_class.value}); the result says whether it ran, waits for the customer's "
-                    "confirmation or a human's approval, or was refused.",
-                    "parameters": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "params": params,
-                            "idempotency_key": {
-                                "type": "string",
-                                "maxLength": 200,
-                                "description": "Reuse to retry safely; same key and params = same request.",
-                            },
-                            "context": _context_schema(),
-                        },
-                        "required": ["params", "idempotency_key"],
-                    },
-                },
-            }
-        )
-    return tools
-
-
-def tool_call_to_submission(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The ``POST /v1/actions`` body for a tool call (validated by the API as usual)."""
-    return {
-        "action": name,
-        "params": arguments.get("params", {}),
-        "idempotency_key": arguments.get("idempotency_key"),
-        "context": arguments.get("context", {}),
-    }
+    Raises ``ToolCallError`` when the arguments are not a JSON object or hold
+    keys other than ``params``, ``idempotency_key`` and ``context``; the API
+    validates the rest. Nulls (a strict-mode model's "not given") are dropped.
+    """
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments or "{}")
+        except json.JSONDecodeError as exc:
+            raise ToolCallError(name, [f"arguments are not JSON: {exc.msg}"]) from exc
+    if not isinstance(arguments, dict):
+        raise ToolCallError(name, ["arguments must be a JSON object"])
+    unknown = sorted(set(arguments) - {"params", "idempotency_key", "context"})
+    if unknown:
+        raise ToolCallError(name, [f"unknown arguments {unknown}"])
+    context = {k: v for k, v in (arguments.get("context") or {}).items() if v is not None}
+    body = {"action": name, "params": arguments.get("params") or {}, "context": context}
+    if arguments.get("idempotency_key") is not None:
+        body["idempotency_key"] = arguments["idempotency_key"]
+    return body

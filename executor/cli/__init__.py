@@ -29,18 +29,21 @@ app.add_typer(ops_cmds.fixtures_app)
 def _mount_optional() -> None:
     """Sub-apps that live in their own modules."""
     from executor.cli import (
+        agent_cmds,
         api_cmds,
         audit_cmds,
         bench_cmds,
         db_cmds,
         demo_cmd,
+        patch_cmds,
         policy_cmds,
         report_cmds,
         serve_cmds,
     )
 
     serve_cmds.register(app)
-    serve_cmds.register_mcp(app)
+    agent_cmds.register(app)
+    ops_cmds.catalog_app.add_typer(patch_cmds.app)
     app.add_typer(serve_cmds.keys_app)
     app.add_typer(audit_cmds.app)
     app.add_typer(policy_cmds.app)

@@ -152,3 +152,21 @@ def bench_cli(
     else:
         typer.echo(summarize(result))
     _wrote(out)
+
+
+@app.command("client-import")
+@friendly_errors
+def bench_client_import(
+    runs: Annotated[int, typer.Option(min=3, max=200, help="Fresh interpreters per case (median reported).")] = 15,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/client-import.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Import time of the light client `executor.client` (target <= 150 ms), and which heavy modules it loads."""
+    from benchmarks.client_import import run_client_import_bench, summarize
+
+    result = run_client_import_bench(runs=runs, out=out, say=lambda msg: typer.echo(msg, err=True))
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(summarize(result))
+    _wrote(out)

@@ -22,7 +22,6 @@ from executor.cli._common import (
     open_steward,
     resolve_db,
 )
-from executor.cli._remote import ServerOption, TokenOption
 
 __all__ = ["keys_app", "register"]
 
@@ -117,21 +116,3 @@ def register(app: typer.Typer) -> None:
                    f"(workers: {concurrency if workers else 'off'})", err=True)
         # log_config=None: uvicorn's own loggers reach the root handler configure_logging set (JSON, secret filter).
         uvicorn.run(app, host=host, port=port, log_config=None)
-
-
-def register_mcp(app: typer.Typer) -> None:
-    """``steward mcp``: an MCP server on stdio for an agent's MCP host."""
-
-    @app.command("mcp")
-    def mcp(server: ServerOption = None, token: TokenOption = None) -> None:
-        """Serve MCP (JSON-RPC on stdin/stdout) for an agent: one tool per catalog action, plus
-        get_request, attach_confirmation and cancel_request, all through the API with an agent key."""
-        import httpx
-
-        from executor.client import StewardClient
-        from executor.mcp_server import McpServer, serve_stdio
-
-        if not server or not token:
-            raise typer.BadParameter("steward mcp needs --server and --token (or $STEWARD_SERVER, $STEWARD_TOKEN)")
-        with httpx.Client(base_url=server, timeout=90.0) as http:
-            serve_stdio(McpServer(StewardClient(server, token, http=http)))

@@ -23,8 +23,10 @@ _M = TypeVar("_M", bound="WireModel")
 class WireModel(BaseModel):
     """A JSON object the API sends; field names are the JSON names (``class`` has the alias)."""
 
+    # defer_build: a model's validator is built on its first use, not at import (the light client imports them all).
     model_config = ConfigDict(
-        extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+        extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True,
+        defer_build=True,
     )
 
     @model_validator(mode="before")

@@ -91,7 +91,8 @@ class TestClients:
         import executor.client
 
         assert sorted(executor.api.__all__) == ["ApiConfig", "ApiError", "create_app"]
-        assert sorted(executor.client.__all__) == ["AsyncStewardClient", "StewardAPIError", "StewardClient"]
+        assert sorted(executor.client.__all__) == ["AsyncStewardClient", "RetryPolicy", "StewardAPIError",
+                                                   "StewardClient", "StewardConnectionError", "StewardRateLimited"]
 
 
 @pytest.mark.slow
