@@ -5,7 +5,9 @@ key, which stays in the tab's sessionStorage and goes out only as a bearer
 header to this origin, so the API's role checks are the console's role checks
 and there is no cookie to forge a request with. A strict Content-Security-Policy
 allows only this origin's script and style and no inline code; the script
-builds the page with ``textContent``, never HTML strings.
+builds the page with ``textContent``, never HTML strings. Images may also come
+from ``blob:``: evidence screenshots are fetched with the key (an ``<img src>``
+cannot send one) and shown from a blob URL the script made.
 """
 
 from __future__ import annotations

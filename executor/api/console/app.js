@@ -11,7 +11,7 @@ const STATES = ["received", "rejected", "awaiting_confirmation", "awaiting_appro
   "succeeded", "failed", "aborted", "unverified", "in_doubt", "expired", "cancelled", "denied"];
 const CLASSES = ["autonomous", "customer_confirmed", "human_approved", "forbidden"];
 const FILTERS = ["q", "state", "class", "action", "target", "owner", "requester", "since", "until", "sort"];
-const HOME = { operator: "#/approvals", auditor: "#/requests", agent: "#/agent" };
+const HOME = { operator: "#/approvals", auditor: "#/audit", agent: "#/agent" };
 const ACCESS = {
   requests: ["operator", "auditor"], approvals: ["operator"], "kill-switches": ["operator"],
   audit: ["auditor"], affected: ["operator", "auditor"], ops: ["operator", "auditor"], agent: ["agent"],
