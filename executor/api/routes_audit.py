@@ -103,7 +103,7 @@ def timeline(request: Request, caller: Annotated[Caller, Depends(require("operat
         s = status[e.seq]
         proof = log.inclusion_proof(e.seq, latest.size).path if s.status == "included" and latest else None
         entries.append({"event": e.model_dump(mode="json"), "summary": describe(e), "inclusion": s.status,
-                        "proof": proof, "detail": s.detail})
+                        "proof": proof, "failure": s.detail})
     checkpoint = None
     if latest is not None:
         checkpoint = {"size": latest.size, "root": latest.root, "signature": t.checkpoint_signature}

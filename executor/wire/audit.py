@@ -135,7 +135,7 @@ class TimelineEntry(WireModel):
     proof: list[str] | None = Field(description="Hex inclusion proof against the checkpoint (null when pending): "
                                     "a client re-checks it from the entry's hash up to `checkpoint.root`.",
                                     examples=[[_HASH]])
-    detail: str = Field(description="Why the proof failed, if it did.", examples=[""])
+    failure: str = Field(description="Why the proof failed, if it did (empty otherwise).", examples=[""])
 
 
 class CheckpointInfo(WireModel):

@@ -124,4 +124,7 @@ class OpsOverview(WireModel):
 
     now: OpsNow = Field(description="The queue and the people in the loop, read now.")
     report: dict[str, Any] = Field(description="The daily report (`steward report --period daily`, JSON form: "
-                                   "`current` and `previous` periods of identical shape; see docs/reports.md).")
+                                   "`current` and `previous` periods of identical shape; see docs/reports.md).",
+                                   examples=[{"period": "daily", "generated_at": _TIME,
+                                              "current": {"requests": 42, "success_rate": 0.95},
+                                              "previous": {"requests": 38, "success_rate": 0.92}}])

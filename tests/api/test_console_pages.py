@@ -150,7 +150,8 @@ class TestRequests:
     def test_list_filter_search_and_deep_link(self, world: World, open_as: Open) -> None:
         """The list shows what the database holds; a filter and a search land in the URL, which reopens the view."""
         page = open_as("auditor", "#/requests")
-        expect(page.locator("#list-summary")).to_have_text(f"Showing 1–{len(_db_ids(world))} of {len(_db_ids(world))}.")
+        total = len(_db_ids(world))
+        expect(page.locator("#list-summary")).to_have_text(f"Showing 1\N{EN DASH}{total} of {total}.")
         assert _rows(page) == _db_ids(world)
         page.get_by_label("State").select_option("awaiting_approval")
         page.get_by_role("button", name="Apply").click()
