@@ -151,7 +151,7 @@ def affected(request: Request, caller: Annotated[Caller, Depends(require("audito
 
 @router.get("/export", summary="Download the log for offline verification (zip)", operation_id="exportAudit",
             response_class=Response,
-            responses={200: {"content": {"application/zip": _BINARY},
+            responses={200: {"content": {"application/zip": _BINARY, "application/octet-stream": _BINARY},
                              "description": "A zip of entries.jsonl, checkpoints/ and evidence-manifest.json "
                              "(`steward audit export`); check it offline with `steward audit verify --export "
                              "DIR --key <verifier key>`."}, **errors()})
