@@ -13,6 +13,7 @@ from executor.api.errors import RETRY_AFTER_503_S, ApiError
 from executor.api.openapi import errors
 from executor.api.schemas import KillBody
 from executor.errors import NotFound
+from executor.identity import same_identity
 from executor.states import RequestState
 from executor.wire import (
     ApprovalList,
@@ -43,7 +44,9 @@ def approvals(request: Request, caller: Annotated[Caller, Depends(require("opera
     steward = state_of(request).steward
     recs = list_requests(steward.engine, states=[RequestState.AWAITING_APPROVAL], limit=limit,
                          oldest_first=order == "oldest")
-    return exact(ApprovalList, {"approvals": [{"request": r.public(), "handoff": steward.handoff(r)} for r in recs]})
+    return exact(ApprovalList, {"approvals": [
+        {"request": r.public(), "handoff": steward.handoff(r),
+         "caller_is_requester": same_identity(r.requester, caller.name)} for r in recs]})
 
 
 @router.get("/me", tags=["identity"], summary="The calling key's name and role", operation_id="whoAmI",

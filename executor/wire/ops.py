@@ -31,10 +31,14 @@ class Approval(WireModel):
 
     request: ActionRequest = Field(description="The request.")
     handoff: HandoffPacket = Field(description="Everything needed to decide.")
+    caller_is_requester: bool = Field(False, description="True when the calling key names the same identity as the "
+                                      "requester (compared as `executor.identity` folds names): the API refuses "
+                                      "this caller's approval or rejection, as the approver is never the requester.",
+                                      examples=[False])
 
 
 class ApprovalList(WireModel):
-    """Pending approvals, newest first."""
+    """Pending approvals, newest first (or oldest first with ``order=oldest``)."""
 
     approvals: list[Approval] = Field(description="Requests in awaiting_approval.", examples=[[]])
 

@@ -249,6 +249,26 @@ class TestApprovals:
         rec = world.api.steward.get(second)
         assert rec.state == "denied" and rec.approval["operator"] == "olga" and rec.approval["note"] == "not justified"
 
+    def test_the_requester_cannot_decide_and_is_told_why(self, world: World, open_as: Open) -> None:
+        """A request from agent key "Olga" (the same identity as operator olga): no buttons, the reason; the API: 403."""
+        from executor.apikeys import KeyStore
+
+        _, token = KeyStore(world.api.steward.engine).create("Olga", "agent")
+        body = {"action": "issue_credit", "params": {"account_id": f"ACC-{next(_ACCOUNTS):06d}",
+                                                     "amount_cents": 25_000, "reason": "Late parcel"},
+                "context": {"agent_confidence": 0.9}}
+        mine = world.api.client.post("/v1/actions", json=body, headers={"Authorization": f"Bearer {token}"}).json()
+        page = open_as("operator", "#/approvals")
+        card = page.locator(f'article[data-request="{mine["id"]}"]')
+        expect(card.locator(".self")).to_have_text(
+            "You cannot decide on this request: it was submitted by Olga, the same identity as your key (olga), and "
+            "the approver is never the requester. Another operator must decide.")
+        expect(card.get_by_role("button", name="Approve")).to_be_disabled()
+        expect(card.get_by_role("button", name="Reject")).to_be_disabled()
+        refused = world.api.client.post(f"/v1/actions/{mine['id']}/approve", json={}, headers=world.api.h("operator"))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "self_approval", refused.text
+        assert self._state(world, mine["id"]) == "awaiting_approval"
+
     @staticmethod
     def _state(world: World, rid: str) -> str:
         return str(world.api.steward.get(rid).state)

@@ -233,7 +233,7 @@ class TestBodiesUnchanged:
              {"requests": [r.public() for r in list_requests(steward.engine, limit=50)], "total": 1, "offset": 0,
               "next_offset": None})
         same(api.client.get("/v1/approvals", headers=api.h("operator")).json(),
-             {"approvals": [{"request": rec.public(), "handoff": steward.handoff(rec)}]})
+             {"approvals": [{"request": rec.public(), "handoff": steward.handoff(rec), "caller_is_requester": False}]})
         page = api.client.get("/v1/audit/events", headers=api.h("auditor"), params={"limit": 1000}).json()
         same(page, {"events": [e.model_dump(mode="json") for e in steward.audit.entries(limit=1000)],
                     "next_after_seq": None})

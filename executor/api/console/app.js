@@ -463,10 +463,11 @@ function approvalCard(item) {
   confirmBox.hidden = true;
   form.append(el("label", `Note or reason for ${id}`, { for: noteId, class: "sr" }), note, approve, reject);
   card.append(form, confirmBox);
-  if (h.requester === me.name) {
+  if (item.caller_is_requester || h.requester === me.name) {
     approve.disabled = true;
     reject.disabled = true;
-    card.append(el("p", `You cannot decide on this request: you (${me.name}) submitted it, and the approver is never the requester. Another operator must decide.`, { class: "bad self" }));
+    note.disabled = true;
+    card.append(el("p", `You cannot decide on this request: it was submitted by ${h.requester}, the same identity as your key (${me.name}), and the approver is never the requester. Another operator must decide.`, { class: "bad self" }));
     return card;
   }
   const ask = (verb) => {
