@@ -250,7 +250,7 @@ class TestApprovals:
         assert rec.state == "denied" and rec.approval["operator"] == "olga" and rec.approval["note"] == "not justified"
 
     def test_the_requester_cannot_decide_and_is_told_why(self, world: World, open_as: Open) -> None:
-        """A request from agent key "Olga" (the same identity as operator olga): no buttons, the reason; the API: 403."""
+        """Agent key "Olga" is operator olga's identity: no buttons, the reason shown; the API answers 403."""
         from executor.apikeys import KeyStore
 
         _, token = KeyStore(world.api.steward.engine).create("Olga", "agent")
