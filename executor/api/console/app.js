@@ -21,6 +21,7 @@ let me = null;
 let pollTimer = null;
 let tickTimer = null;
 let lastEventSeq = -1;
+let routeSeq = 0;  // bumped on every navigation: late answers of an older view are dropped
 let shownApprovals = null;  // ids of the approval cards on screen; null forces a re-render
 
 const $ = (id) => document.getElementById(id);
@@ -140,6 +141,15 @@ function duration(seconds) {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+// At narrow widths every table row becomes a card (app.css); each cell carries its column's name.
+function labelCells(root) {
+  for (const tr of root.querySelectorAll("tbody tr")) {
+    const table = tr.closest("table");
+    const heads = table ? Array.from(table.querySelectorAll("thead th"), (th) => th.textContent) : [];
+    Array.from(tr.cells).forEach((td, i) => { if (!td.dataset.label && heads[i]) td.dataset.label = heads[i]; });
+  }
+}
+
 // -- routing ---------------------------------------------------------------------
 
 function parseHash() {
@@ -155,9 +165,11 @@ function stopTimers() {
 }
 
 function poll(refresh) {
+  const token = routeSeq;
   const tick = async () => {
+    if (token !== routeSeq) return;
     try { await refresh(); } catch (error) { failed(error); return; }
-    pollTimer = setTimeout(tick, POLL_MS);
+    if (token === routeSeq) pollTimer = setTimeout(tick, POLL_MS);
   };
   tick();
 }
@@ -170,6 +182,7 @@ function failed(error) {
 async function route() {
   if (!me) return;
   stopTimers();
+  routeSeq += 1;
   const { parts, params } = parseHash();
   const name = parts[0] || "";
   if (!ACCESS[name]) { location.replace(HOME[me.role]); return; }
@@ -207,16 +220,18 @@ function listHash(values) {
 }
 
 async function showList(params) {
+  const token = routeSeq;
   const form = $("filters");
   for (const name of FILTERS) form.elements[name].value = params.get(name) || (name === "sort" ? "-created_at" : "");
+  const narrowed = FILTERS.some((name) => name !== "sort" && params.get(name));
+  $("filter-box").open = narrowed || window.innerWidth > 600;
   const query = new URLSearchParams();
   for (const name of FILTERS) if (params.get(name)) query.set(name, params.get(name));
   const offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
   query.set("limit", String(PAGE));
   query.set("offset", String(offset));
-  let page;
   try {
-    page = await api("GET", "/v1/actions?" + query);
+    await renderList(query, params, offset);
   } catch (error) {
     $("list").tBodies[0].replaceChildren();
     $("list-summary").textContent = "";
@@ -224,9 +239,16 @@ async function showList(params) {
     throw error;
   }
   say("");
+  // The first page of a view is live: new requests and state changes appear without a reload.
+  if (offset === 0 && token === routeSeq) pollTimer = setTimeout(() => poll(() => renderList(query, params, offset)), POLL_MS);
+}
+
+async function renderList(query, params, offset) {
+  const page = await api("GET", "/v1/actions?" + query);
   $("list").tBodies[0].replaceChildren(...page.requests.map((r) => {
+    const outcome = r.error ? r.error.code : (r.outcome && r.outcome.reason) || "";
     const tr = row([when(r.created_at), link(r.id, `#/requests/${enc(r.id)}`), r.action,
-      el("span", r.state, { class: `state s-${r.state}` }), r.class, r.requester,
+      el("span", r.state, { class: `state s-${r.state}` }), outcome, r.class, r.requester,
       (r.context || {}).customer_id]);
     tr.dataset.request = r.id;
     return tr;
@@ -751,5 +773,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("affected-form").addEventListener("submit", affectedSubmit);
   $("affected-csv").addEventListener("click", affectedCsv);
   window.addEventListener("hashchange", route);
+  new MutationObserver(() => labelCells($("content"))).observe($("content"), { childList: true, subtree: true });
   if (sessionStorage.getItem(KEY)) start();
 });
