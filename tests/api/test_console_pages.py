@@ -363,8 +363,22 @@ class TestQuality:
                                       where: str, width: str) -> None:
         """No horizontal overflow at the width, no serious or critical axe-core violation; a screenshot is kept."""
         where = f"#/requests/{world.ran['id']}" if where == "RAN" else where
-        page = open_as(who, where, WIDTHS[width])
+        if name == "kill-switches":  # show an engaged switch (released again below)
+            world.api.steward.kill("target:billing_console", "olga", "incident 42: wrong credit amounts")
+        try:
+            self._check(open_as(who, where, WIDTHS[width]), shots / f"{name}-{WIDTHS[width]}.png", name, width)
+        finally:
+            if name == "kill-switches":
+                world.api.steward.release("target:billing_console", "olga", "fixed")
+
+    @staticmethod
+    def _check(page: Page, shot: Path, name: str, width: str) -> None:
         expect(page.locator(".view:not([hidden])")).to_have_count(1)
+        if name == "kill-switches":
+            expect(page.locator("#switches tbody tr")).to_have_count(1)
+        if name == "audit":
+            page.get_by_role("button", name="Verify now").click()
+            expect(page.locator("#verify-out")).to_contain_text("VERIFIED")
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name} overflows by {overflow}px at {WIDTHS[width]}px"
@@ -372,7 +386,7 @@ class TestQuality:
         bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert not bad, bad
-        page.screenshot(path=str(shots / f"{name}-{WIDTHS[width]}.png"), full_page=True)
+        page.screenshot(path=str(shot), full_page=True)
 
     def test_keyboard_reaches_the_approve_button(self, open_as: Open) -> None:
         """Tab from the top of the inbox reaches a card's note and its Approve button."""
