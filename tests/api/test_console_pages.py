@@ -213,6 +213,20 @@ class TestRequests:
         expect(page.locator("#proof-result")).to_have_text(re.compile(
             r"^Inclusion checked in this browser: (\d+) of (\d+) entries lead to the checkpoint root"))
 
+    def test_the_page_really_checks_the_proof(self, world: World, open_as: Open) -> None:
+        """The page's RFC 9162 fold reproduces the checkpoint root, and one flipped proof byte misses it."""
+        rid = world.ran["id"]
+        timeline = world.api.client.get(f"/v1/audit/timeline/{rid}", headers=world.api.h("operator")).json()
+        item = next(e for e in timeline["entries"] if e["proof"])
+        args = [item["event"]["hash"], item["event"]["seq"], timeline["checkpoint"]["size"], item["proof"]]
+        page = open_as("operator", f"#/requests/{rid}")
+        expect(page.locator("#proof-result")).to_contain_text("Inclusion checked in this browser")
+        fold = "([leaf, seq, size, proof]) => rootFromProof(leaf, seq, size, proof)"
+        assert page.evaluate(fold, args) == timeline["checkpoint"]["root"]
+        bad = list(item["proof"])
+        bad[0] = ("0" if bad[0][0] != "0" else "1") + bad[0][1:]
+        assert page.evaluate(fold, [*args[:3], bad]) != timeline["checkpoint"]["root"]
+
 
 class TestApprovals:
     def test_inbox_oldest_first_with_countdown(self, world: World, open_as: Open) -> None:
