@@ -211,10 +211,12 @@ class TestRequests:
 
         assert hashlib.sha256(data).hexdigest() == trace["sha256"]
         expect(page.locator("#proof-result")).to_have_text(re.compile(
-            r"^Inclusion checked in this browser: (\d+) of (\d+) entries lead to the checkpoint root"))
+            r"^Inclusion checked in this browser: (\d+) of \1 entries hash to their recorded hash and lead to the checkpoint "
+            r"root\.$"))
 
     def test_the_page_really_checks_the_proof(self, world: World, open_as: Open) -> None:
-        """The page's RFC 9162 fold reproduces the checkpoint root, and one flipped proof byte misses it."""
+        """The page recomputes each entry's hash from its fields and folds the proof to the checkpoint root; one
+        changed payload value or one flipped proof byte misses."""
         rid = world.ran["id"]
         timeline = world.api.client.get(f"/v1/audit/timeline/{rid}", headers=world.api.h("operator")).json()
         item = next(e for e in timeline["entries"] if e["proof"])
@@ -226,6 +228,10 @@ class TestRequests:
         bad = list(item["proof"])
         bad[0] = ("0" if bad[0][0] != "0" else "1") + bad[0][1:]
         assert page.evaluate(fold, [*args[:3], bad]) != timeline["checkpoint"]["root"]
+        for item in timeline["entries"]:
+            assert page.evaluate("e => entryHash(e)", item["event"]) == item["event"]["hash"], item["event"]["type"]
+        changed = {**item["event"], "payload": {**item["event"]["payload"], "forged": True}}
+        assert page.evaluate("e => entryHash(e)", changed) != item["event"]["hash"]
 
 
 class TestApprovals:

@@ -312,18 +312,38 @@ async function rootFromProof(leafHex, index, size, proofHex) {
   return toHex(r);
 }
 
+// RFC 8785 canonical JSON, as the audit log hashes it (audit/canonical.py): sorted keys, no whitespace,
+// ECMAScript number form. Integers beyond 2^53 do not survive JSON.parse: such an entry would not match.
+function canonical(value) {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+  return "{" + Object.keys(value).sort().map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+}
+
+// The entry's hash recomputed from its fields: SHA-256(0x00 || canonical body without "hash").
+async function entryHash(e) {
+  const body = canonical({ action_id: e.action_id, actor: e.actor, payload: e.payload, prev_hash: e.prev_hash,
+    seq: e.seq, ts: e.ts, type: e.type });
+  const bytes = new TextEncoder().encode(body);
+  const buf = new Uint8Array(bytes.length + 1);
+  buf.set(bytes, 1);
+  return toHex(await sha256(buf));
+}
+
 async function checkProofs(timeline) {
   const cp = timeline.checkpoint;
-  if (!window.crypto || !crypto.subtle) return { checked: 0, ok: 0, pending: 0, unavailable: true };
-  let checked = 0; let ok = 0; let pending = 0;
+  const out = { hashed: 0, changed: 0, checked: 0, ok: 0, pending: 0, unavailable: false };
+  if (!window.crypto || !crypto.subtle) return { ...out, unavailable: true };
   for (const item of timeline.entries) {
-    if (!item.proof || !cp) { pending++; continue; }
-    checked++;
+    out.hashed++;
+    if (await entryHash(item.event) !== item.event.hash) { out.changed++; continue; }
+    if (!item.proof || !cp) { out.pending++; continue; }
+    out.checked++;
     try {
-      if (await rootFromProof(item.event.hash, item.event.seq, cp.size, item.proof) === cp.root) ok++;
+      if (await rootFromProof(item.event.hash, item.event.seq, cp.size, item.proof) === cp.root) out.ok++;
     } catch (_) { /* counted as not ok */ }
   }
-  return { checked, ok, pending, unavailable: false };
+  return out;
 }
 
 async function evidenceBlock(r) {
@@ -445,10 +465,18 @@ async function showDetail(id) {
   );
   say("");
   const res = await checkProofs(tl);
-  if (res.unavailable) proofLine.textContent = "This browser cannot hash (Web Crypto needs HTTPS): the server's result is shown in the timeline.";
-  else if (res.checked && res.ok === res.checked) proofLine.textContent = `Inclusion checked in this browser: ${res.ok} of ${tl.entries.length} entries lead to the checkpoint root` + (res.pending ? `; ${res.pending} after the latest checkpoint (pending).` : ".");
-  else if (res.checked) { proofLine.textContent = `Inclusion FAILED in this browser: only ${res.ok} of ${res.checked} proofs lead to the checkpoint root.`; proofLine.className = "bad"; }
-  else proofLine.textContent = `No entry is covered by a signed checkpoint yet (${res.pending} pending).`;
+  const total = tl.entries.length;
+  const pending = res.pending ? `; ${res.pending} after the latest checkpoint (pending)` : "";
+  if (res.unavailable) {
+    proofLine.textContent = "This browser cannot hash (Web Crypto needs HTTPS): the server's result is shown in the timeline.";
+  } else if (res.changed || res.ok < res.checked) {
+    proofLine.textContent = `Inclusion FAILED in this browser: ${res.changed} of ${total} entries do not hash to their recorded hash, ${res.checked - res.ok} proofs do not lead to the checkpoint root.`;
+    proofLine.className = "bad";
+  } else if (res.checked) {
+    proofLine.textContent = `Inclusion checked in this browser: ${res.ok} of ${total} entries hash to their recorded hash and lead to the checkpoint root${pending}.`;
+  } else {
+    proofLine.textContent = `Entry hashes checked in this browser (${res.hashed}); none is covered by a signed checkpoint yet${pending}.`;
+  }
 }
 
 // -- approvals inbox ---------------------------------------------------------------
