@@ -114,12 +114,18 @@ Open = Callable[..., Page]
 
 @pytest.fixture
 def open_as(chromium: Browser, world: World) -> Iterator[Open]:
+    """Open the console signed in as a role; at the end, no script error and no CSP violation may have happened."""
     pages: list[Page] = []
+    problems: list[str] = []
 
     def go(who: str, hash_: str = "", width: int = 1280) -> Page:
         context = chromium.new_context(base_url=world.api.base_url, viewport={"width": width, "height": 900},
                                       accept_downloads=True)
         page = context.new_page()
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        # A refused API call (a 4xx the page explains) logs "Failed to load resource"; anything else is a bug.
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+                and not m.text.startswith("Failed to load resource") else None)
         pages.append(page)
         page.goto("/console" + hash_)
         page.get_by_label("API key").fill(world.api.tokens[who])
@@ -130,6 +136,7 @@ def open_as(chromium: Browser, world: World) -> Iterator[Open]:
     yield go
     for p in pages:
         p.context.close()
+    assert not problems, problems
 
 
 def _db_ids(world: World, **where: Any) -> list[str]:
@@ -211,8 +218,8 @@ class TestRequests:
 
         assert hashlib.sha256(data).hexdigest() == trace["sha256"]
         expect(page.locator("#proof-result")).to_have_text(re.compile(
-            r"^Inclusion checked in this browser: (\d+) of \1 entries hash to their recorded hash and lead to the checkpoint "
-            r"root\.$"))
+            r"^Inclusion checked in this browser: (\d+) of \1 entries hash to their recorded hash "
+            r"and lead to the checkpoint root\.$"))
 
     def test_the_page_really_checks_the_proof(self, world: World, open_as: Open) -> None:
         """The page recomputes each entry's hash from its fields and folds the proof to the checkpoint root; one
