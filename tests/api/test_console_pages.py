@@ -221,6 +221,15 @@ class TestRequests:
             r"^Inclusion checked in this browser: (\d+) of \1 entries hash to their recorded hash "
             r"and lead to the checkpoint root\.$"))
 
+    def test_detail_of_a_waiting_request_shows_its_handoff_packet(self, world: World, open_as: Open) -> None:
+        """A request awaiting approval: the handoff packet with the goal, the reason and what happens if nobody acts."""
+        waiting = world.waiting[2]
+        page = open_as("operator", f"#/requests/{waiting['id']}")
+        packet = page.locator("#detail section").filter(has_text="Handoff packet")
+        expect(packet).to_contain_text("Refund 2")
+        expect(packet).to_contain_text(f"If nobody decidesThe request expires at {waiting['expires_at']}")
+        expect(page.locator("#detail section").filter(has_text="Evidence")).to_contain_text("No evidence files")
+
     def test_the_page_really_checks_the_proof(self, world: World, open_as: Open) -> None:
         """The page recomputes each entry's hash from its fields and folds the proof to the checkpoint root; one
         changed payload value or one flipped proof byte misses."""
@@ -275,6 +284,13 @@ class TestApprovals:
         expect(page.locator("#approvals article")).to_have_count(1)
         rec = world.api.steward.get(second)
         assert rec.state == "denied" and rec.approval["operator"] == "olga" and rec.approval["note"] == "not justified"
+        detail = open_as("auditor", f"#/requests/{first}")
+        decided = detail.locator("#detail section").filter(has_text="Operator's decision")
+        approval = world.api.steward.get(first).approval
+        expect(decided).to_contain_text("Decisionapproved")
+        expect(decided).to_contain_text("Byolga")
+        expect(decided).to_contain_text("Notechecked the ledger")
+        expect(decided).to_contain_text(approval["at"].replace("T", " ")[:19])
 
     def test_the_requester_cannot_decide_and_is_told_why(self, world: World, open_as: Open) -> None:
         """Agent key "Olga" is operator olga's identity: no buttons, the reason shown; the API answers 403."""
