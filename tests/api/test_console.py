@@ -68,7 +68,11 @@ def test_console_files_carry_a_strict_policy(api: Api) -> None:
     assert api.client.get("/console/app.js").headers["content-type"].startswith("text/javascript")
     assert api.client.get("/console/app.css").headers["content-type"].startswith("text/css")
     assert "img-src 'self' blob:;" in csp  # evidence screenshots are fetched with the key, shown from a blob
-    assert api.client.get("/console/../v1/me").status_code == 401  # nothing but the three files
+    for name in ("core.js", "proof.js", "requests.js", "decisions.js", "audit.js", "ops.js"):
+        assert api.client.get(f"/console/{name}").headers["content-type"].startswith("text/javascript")
+    assert api.client.get("/console/../v1/me").status_code == 401  # nothing but the console's files
+    assert api.client.get("/console/__init__.py").status_code == 404
+    assert api.client.get("/console/index.html").status_code == 404
 
 
 def test_operator_approves_rejects_and_halts(console_browser: Browser, served: Api, accounts: Any) -> None:
