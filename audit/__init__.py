@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         write_checkpoint_file,
     )
     from audit.clock import Clock, FakeClock, SystemClock, format_ts, parse_ts
-    from audit.engine import normalize_url, open_engine, snapshot_connection
+    from audit.engine import normalize_url, open_engine, read_connection, snapshot_connection
     from audit.evidence import EvidenceStore, FileEvidenceStore, MemoryEvidenceStore
     from audit.export import ExportSummary, export, verify_export
     from audit.log import AuditLog
@@ -96,7 +96,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "write_checkpoint_file",
     ),
     "audit.clock": ("Clock", "FakeClock", "SystemClock", "format_ts", "parse_ts"),
-    "audit.engine": ("normalize_url", "open_engine", "snapshot_connection"),
+    "audit.engine": ("normalize_url", "open_engine", "read_connection", "snapshot_connection"),
     "audit.evidence": ("EvidenceStore", "FileEvidenceStore", "MemoryEvidenceStore"),
     "audit.export": ("ExportSummary", "export", "verify_export"),
     "audit.log": ("AuditLog",),
@@ -184,6 +184,7 @@ __all__ = [
     "open_checkpoint",
     "open_engine",
     "parse_ts",
+    "read_connection",
     "snapshot_connection",
     "verify_consistency",
     "verify_export",

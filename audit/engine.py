@@ -8,6 +8,9 @@ decides). Taking the write lock at BEGIN is what serializes read-then-append
 across threads and processes; a plain deferred BEGIN would let two writers
 read the same head and then fail with SQLITE_BUSY when both try to write.
 
+Lookups that never write (a key, a request, the kill switches) use
+``read_connection``: a deferred transaction that does not queue for that lock.
+
 Long read-only work (verifying, exporting) opts out with
 ``snapshot_connection``: a deferred transaction on SQLite (WAL readers do not
 block writers), REPEATABLE READ on PostgreSQL, so it sees one consistent state.
@@ -25,7 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from audit.errors import SchemaError
 
-__all__ = ["BUSY_TIMEOUT_S", "normalize_url", "open_engine", "snapshot_connection"]
+__all__ = ["BUSY_TIMEOUT_S", "normalize_url", "open_engine", "read_connection", "snapshot_connection"]
 
 BUSY_TIMEOUT_S = 30.0
 _BEGIN_OPTION = "audit_sqlite_begin"
@@ -86,4 +89,16 @@ def snapshot_connection(engine: Engine) -> Connection:
         conn.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
     else:
         conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection for a read that never writes: no write lock on SQLite, the default isolation elsewhere.
+
+    Every other transaction on SQLite starts ``BEGIN IMMEDIATE`` and waits for
+    the one write lock; a lookup (a key, a request, the kill switches) need not.
+    """
+    conn = engine.connect()
+    if engine.dialect.name == "sqlite":
+        conn.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
     return conn

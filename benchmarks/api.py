@@ -1,8 +1,10 @@
 """``steward bench api``: sustained submissions over HTTP, latency, and an exactly-once count.
 
-Four clients (threads, one agent key each) submit ``lookup_account`` requests
-with unique idempotency keys for N seconds against a real uvicorn on loopback,
-API only (no worker: this measures intake, not the browser). Afterwards every
+Four clients (separate processes, one agent key each, as real agents are)
+submit ``lookup_account`` requests with unique idempotency keys for N seconds
+against a real uvicorn on loopback, API only (no worker: this measures intake,
+not the browser). The clients start together at an agreed wall-clock time, so
+process start-up is not counted. Afterwards every
 accepted submission must be in the database exactly once, and nothing else.
 """
 
@@ -13,11 +15,16 @@ import statistics
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from benchmarks import _machine
+
 __all__ = ["run_api_bench"]
+
+_WARM_UP_S = 3.0  # for the client processes to start and connect
 
 
 def _pct(sorted_ms: list[float], q: float) -> float:
@@ -26,13 +33,18 @@ def _pct(sorted_ms: list[float], q: float) -> float:
     return round(sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))], 2)
 
 
-def _client_loop(url: str, token: str, n: int, deadline: float) -> tuple[list[float], list[tuple[str, str]], int]:
+def _client_loop(job: tuple[str, str, int, float, float]) -> tuple[list[float], list[tuple[str, str]], int, float]:
+    """One client process: submit from ``start_at`` (wall clock) for ``seconds``."""
     from executor.client import StewardAPIError, StewardClient
 
+    url, token, n, start_at, seconds = job
     latencies: list[float] = []
     accepted: list[tuple[str, str]] = []
     errors = 0
     with StewardClient(url, token, timeout=30) as api:
+        api.me()  # connect and warm up before the clock starts
+        time.sleep(max(0.0, start_at - time.time()))
+        deadline = time.monotonic() + seconds
         i = 0
         while time.monotonic() < deadline:
             key = f"bench-{n}-{i}"
@@ -45,7 +57,7 @@ def _client_loop(url: str, token: str, n: int, deadline: float) -> tuple[list[fl
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
             accepted.append((key, rec.id))
-    return latencies, accepted, errors
+    return latencies, accepted, errors, time.time()
 
 
 def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = None) -> dict[str, Any]:
@@ -69,12 +81,13 @@ def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = N
         names = [f"bench-agent-{stamp}-{n}" for n in range(clients)]
         app = create_app(steward, config=ApiConfig(rate_per_s=0), keys=keys)
         try:
-            with BackgroundServer(app) as server:
-                started = time.monotonic()
-                deadline = started + seconds
-                with ThreadPoolExecutor(clients) as pool:
-                    parts = list(pool.map(lambda n: _client_loop(server.url, tokens[n], n, deadline), range(clients)))
-                elapsed = time.monotonic() - started
+            with BackgroundServer(app) as server, ProcessPoolExecutor(clients, mp_context=get_context("spawn")) as pool:
+                start_at = time.time() + _WARM_UP_S
+                jobs = [(server.url, tokens[n], n, start_at, seconds) for n in range(clients)]
+                cpu_before = time.process_time()
+                parts = list(pool.map(_client_loop, jobs))
+                server_cpu_s = time.process_time() - cpu_before
+                elapsed = max(part[3] for part in parts) - start_at
             latencies = sorted(ms for part in parts for ms in part[0])
             accepted = [a for part in parts for a in part[1]]
             with steward.engine.connect() as conn:
@@ -98,6 +111,9 @@ def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = N
                        "mean": round(statistics.fmean(latencies), 2) if latencies else 0.0,
                        "max": round(latencies[-1], 2) if latencies else 0.0},
         "rows_in_db": total, "exactly_once": exactly_once,
+        # the API process's CPU per accepted submission: what bounds throughput on a busy machine
+        "server_cpu_ms_per_submission": round(server_cpu_s * 1000 / len(accepted), 2) if accepted else 0.0,
+        "load_average": _machine.load_average(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")

@@ -18,6 +18,7 @@ from typing import Literal, get_args
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from audit.engine import read_connection
 from executor.errors import IdempotencyConflict, NotFound, RequestError
 from executor.identity import check_operator
 
@@ -101,7 +102,7 @@ class KeyStore:
 
     def list(self) -> list[ApiKey]:
         """Every key, active or revoked, by name."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return [_key(r) for r in conn.execute(select(keys_table).order_by(keys_table.c.name))]
 
     def revoke(self, name: str) -> ApiKey:
@@ -122,7 +123,7 @@ class KeyStore:
         if not token.startswith(_PREFIX) or len(token) > 200:
             return None
         digest = hash_token(token)
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             row = conn.execute(select(keys_table).where(keys_table.c.token_hash == digest)).first()
         if row is None or not hmac.compare_digest(row._mapping["token_hash"], digest):
             return None

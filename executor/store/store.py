@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from sqlalchemy.exc import IntegrityError
 
 from action_classes import request_ref
-from audit import AuditLog
+from audit import AuditLog, read_connection
 from executor.clock import Clock, SystemClock
 from executor.errors import FailClosed, InvalidState, NotFound
 from executor.notify import HUB, KILL, QUEUE, publish
@@ -161,12 +161,12 @@ class Store:
 
     def get(self, request_id: str) -> RequestRecord:
         """The request, or NotFound."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return self._row(conn, request_id, lock=False)
 
     def find_idempotent(self, requester: str, key: str) -> RequestRecord | None:
         """The request submitted earlier by ``requester`` under ``key``."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             row = (
                 conn.execute(
                     select(requests).where(requests.c.requester == requester, requests.c.idempotency_key == key)
@@ -185,25 +185,42 @@ class Store:
             query = query.where(requests.c.state.in_([s.value for s in states]))
         if requester is not None:
             query = query.where(requests.c.requester == requester)
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return [RequestRecord.model_validate(dict(r)) for r in conn.execute(query).mappings()]
 
-    def since(
+    def window(
         self,
         since: float,
         *,
         states: Iterable[RequestState],
         requester: str | None = None,
+        actions: Iterable[str] | None = None,
         conn: Connection | None = None,
-    ) -> list[RequestRecord]:
-        """Requests created at or after ``since`` in ``states`` (budget windows)."""
-        query = select(requests).where(requests.c.created_at >= since, requests.c.state.in_([s.value for s in states]))
+    ) -> list[tuple[str, str]]:
+        """(id, action) of the requests created at or after ``since`` in ``states`` (budget windows)."""
+        query = select(requests.c.id, requests.c.action).where(
+            requests.c.created_at >= since, requests.c.state.in_([s.value for s in states])
+        )
         if requester is not None:
             query = query.where(requests.c.requester == requester)
+        if actions is not None:
+            query = query.where(requests.c.action.in_(sorted(actions)))
         if conn is not None:
-            return [RequestRecord.model_validate(dict(r)) for r in conn.execute(query).mappings()]
-        with self.engine.connect() as own:
-            return [RequestRecord.model_validate(dict(r)) for r in own.execute(query).mappings()]
+            return [(r[0], r[1]) for r in conn.execute(query)]
+        with read_connection(self.engine) as own:
+            return [(r[0], r[1]) for r in own.execute(query)]
+
+    def inputs(self, ids: Iterable[str], *, conn: Connection | None = None) -> dict[str, dict[str, Any]]:
+        """What a policy reads of each request (action, params, context, requester), by id."""
+        wanted = list(ids)
+        cols = (requests.c.id, requests.c.action, requests.c.params, requests.c.context, requests.c.requester)
+        found: dict[str, dict[str, Any]] = {}
+        with ExitStack() as stack:
+            db = conn if conn is not None else stack.enter_context(read_connection(self.engine))
+            for start in range(0, len(wanted), 500):  # stay under every database's bound-parameter limit
+                query = select(*cols).where(requests.c.id.in_(wanted[start : start + 500]))
+                found.update({r["id"]: dict(r) for r in db.execute(query).mappings()})
+        return found
 
     def transition(
         self,
@@ -417,7 +434,7 @@ class Store:
     def expired_leases(self) -> list[RequestRecord]:
         """Executing or in-doubt requests whose worker stopped renewing."""
         now = self.clock.now()
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             rows = (
                 conn.execute(
                     select(requests).where(
@@ -447,7 +464,7 @@ class Store:
         """Requests waiting for a person whose time ran out."""
         now = self.clock.now()
         waiting = [RequestState.AWAITING_APPROVAL.value, RequestState.AWAITING_CONFIRMATION.value]
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             rows = (
                 conn.execute(
                     select(requests).where(
@@ -469,7 +486,7 @@ class Store:
             .where(requests.c.state.in_(waiting))
             .group_by(requests.c.state)
         )
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             counts = {row[0]: (int(row[1]), row[2]) for row in conn.execute(query)}
             scopes = tuple(conn.execute(select(kill_switches.c.scope).order_by(kill_switches.c.scope)).scalars())
         queued, oldest = counts.get(RequestState.QUEUED.value, (0, None))
@@ -498,7 +515,7 @@ class Store:
     def kill_switches(self) -> list[KillSwitch]:
         """Every engaged halt; raises FailClosed when the state cannot be read."""
         try:
-            with self.engine.connect() as conn:
+            with read_connection(self.engine) as conn:
                 return self._switches(conn)
         except Exception as exc:
             raise FailClosed(f"kill switch state cannot be read: {exc}") from exc

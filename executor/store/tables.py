@@ -65,6 +65,9 @@ requests = Table(
     UniqueConstraint("requester", "idempotency_key", name="uq_steward_requests_idempotency"),
 )
 Index("ix_steward_requests_state_queued", requests.c.state, requests.c.queued_at)
+# Budget windows read (id, action) of some actions' requests since a time from this index alone (migration 0004).
+Index("ix_steward_requests_window", requests.c.action, requests.c.created_at, requests.c.state,
+      requests.c.requester, requests.c.id)
 
 kill_switches = Table(
     "steward_kill_switches",

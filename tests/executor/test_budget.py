@@ -43,3 +43,34 @@ class TestBudgetAtomicity:
             any(lim["id"] == "credit-budget-per-requester" and lim["exceeded"] for lim in r.decision["limits"])
             for r in over
         )
+
+
+def _per_requester(rec: Any) -> dict[str, Any]:
+    return next(lim for lim in rec.decision["limits"] if lim["id"] == "credit-budget-per-requester")
+
+
+class TestUsageIsReadAfresh:
+    def test_a_cancelled_request_stops_counting(self, db_url: str, make_steward: Any) -> None:
+        """Amounts are remembered per process, states never: cancelling frees the budget at once."""
+        steward = make_steward(db_url)
+        made = [steward.submit(credit(f"ACC-{200 + i:06d}", 2500, f"fresh {i}"), "fresh-agent")[0] for i in range(10)]
+        assert [r.action_class for r in made] == ["autonomous"] * 10
+        over, _ = steward.submit(credit("ACC-000300", 2500, "one too many"), "fresh-agent")
+        assert over.action_class == "human_approved"
+        assert _per_requester(over)["current"] == 25000
+        for rec in (made[0], made[1], over):
+            steward.cancel(rec.id, "fresh-agent", "freeing the budget")
+        again, _ = steward.submit(credit("ACC-000301", 2500, "after the cancels"), "fresh-agent")
+        assert _per_requester(again)["current"] == 20000  # ten made, two of them and the eleventh cancelled
+        assert again.action_class == "autonomous"
+
+    def test_another_process_counts_what_it_never_saw(self, db_url: str, make_steward: Any) -> None:
+        """A second engine (as another API server would) reads the amounts of requests it did not take."""
+        first, second = make_steward(db_url), make_steward(db_url)
+        for i in range(4):
+            first.submit(credit(f"ACC-{400 + i:06d}", 5000, f"first {i}"), "shared-agent")
+        rec, _ = second.submit(credit("ACC-000500", 5000, "second"), "shared-agent")
+        assert _per_requester(rec)["current"] == 20000
+        late, _ = first.submit(credit("ACC-000501", 5000, "first again"), "shared-agent")
+        assert _per_requester(late)["current"] == 25000
+        assert late.action_class == "human_approved"
