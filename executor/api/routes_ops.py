@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+import weakref
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
@@ -29,6 +30,11 @@ from executor.wire import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1")
+
+REPORT_TTL_S = 30.0
+"""The overview's daily report is rebuilt at most this often per Steward (it reads two days of requests and events;
+``generated_at`` says when it was built). The figures under ``now`` are always read afresh."""
+_REPORTS: weakref.WeakKeyDictionary[Any, tuple[float, dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
 @router.get("/approvals", tags=["approvals"], summary="Pending approvals with their handoff packet",
@@ -95,21 +101,27 @@ def switches(request: Request, caller: Annotated[Caller, Depends(require("operat
             operation_id="getOpsOverview", response_model=OpsOverview, response_model_exclude_unset=True,
             responses=errors(described={503: "The requests or the audit log cannot be read (`unavailable`)."}))
 def overview(request: Request, caller: Annotated[Caller, Depends(require("operator", "auditor"))]) -> OpsOverview:
-    """The queue and the people in the loop now, and the daily report of the 24 hours ending now."""
+    """The queue and the people in the loop now, and the daily report of the 24 hours ending now (at most 30 s old)."""
     from executor.reports import ReportReadError, build_report
 
     steward = state_of(request).steward
     snap = steward.store.snapshot()
     now = time.time()
-    try:
-        report = build_report(steward.engine, steward.catalog, steward.policy, period="daily")
-    except ReportReadError as exc:
-        raise ApiError(503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_503_S)}) from exc
+    cached = _REPORTS.get(steward)
+    if cached is not None and now - cached[0] < REPORT_TTL_S:
+        report = cached[1]
+    else:
+        try:
+            report = build_report(steward.engine, steward.catalog, steward.policy, period="daily").model_dump(
+                mode="json")
+        except ReportReadError as exc:
+            raise ApiError(503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_503_S)}) from exc
+        _REPORTS[steward] = (now, report)
     return exact(OpsOverview, {
         "now": {"queued": snap.queued, "awaiting_approval": snap.awaiting_approval,
                 "awaiting_confirmation": snap.awaiting_confirmation, "kill_switches": list(snap.kill_switches),
                 "oldest_queued_age_s": round(now - snap.oldest_queued_at, 3) if snap.oldest_queued_at else None},
-        "report": report.model_dump(mode="json")})
+        "report": report})
 
 
 @router.get("/catalog", tags=["catalog"], summary="Actions with their parameter schemas", operation_id="getCatalog",

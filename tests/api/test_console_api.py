@@ -125,10 +125,15 @@ class TestOperatorViews:
         assert filled.client.get("/v1/approvals?order=random", headers=filled.h("operator")).status_code == 422
 
     def test_ops_overview(self, filled: Api) -> None:
-        """The figures now match the database, and the daily report counts the window's requests."""
+        """The figures now match the database, the daily report counts the window's requests and is reused briefly."""
         data = filled.client.get("/v1/ops/overview", headers=filled.h("auditor")).json()
         assert data["now"]["queued"] == 1 and data["now"]["awaiting_approval"] == 2
         assert data["report"]["period"] == "daily" and data["report"]["current"]["requests"] == 4
+        look = {"action": "lookup_account", "params": {"account_id": "ACC-000543"}}
+        assert filled.client.post("/v1/actions", json=look, headers=filled.h("agent")).status_code == 202
+        again = filled.client.get("/v1/ops/overview", headers=filled.h("operator")).json()
+        assert again["now"]["queued"] == 2  # read afresh
+        assert again["report"] == data["report"]  # the report is reused for REPORT_TTL_S
 
     def test_timeline_with_proofs(self, filled: Api) -> None:
         """Each event of a request with a summary; entries after the checkpoint are pending, then proven."""
