@@ -60,7 +60,9 @@ TAGS: list[dict[str, str]] = [
      "(operators)."},
     {"name": "kill-switch", "description": "Halt and release everything in a scope (operators)."},
     {"name": "catalog", "description": "The actions an agent may ask for, with parameter schemas (agents)."},
-    {"name": "audit", "description": "Read, verify and prove the append-only audit log (auditors)."},
+    {"name": "audit", "description": "Read, verify, export and prove the append-only audit log (auditors); a "
+     "request's timeline and the requests an incident window affected (operators too)."},
+    {"name": "operations", "description": "Key figures now and the daily report (operators, auditors)."},
     {"name": "identity", "description": "Who the API takes the calling key for (every role)."},
 ]
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from executor.api._queries import list_requests
+from audit import parse_ts
+from executor.api._queries import RequestFilter, search_requests
 from executor.api.auth import Caller, require, state_of
-from executor.api.errors import error_response
+from executor.api.errors import ApiError, error_response
 from executor.api.openapi import errors
 from executor.api.schemas import ApproveBody, CancelBody, RejectBody
 from executor.errors import NotFound
@@ -105,17 +106,66 @@ def _submit(request: Request, response: Response, body: SubmitRequest, caller: C
     return exact(SubmitResult, data)
 
 
-@router.get("", summary="List requests (agents see only their own)", operation_id="listActions",
-            response_model=ActionList, response_model_exclude_unset=True, responses=errors())
+ClassName = Literal["autonomous", "customer_confirmed", "human_approved", "forbidden"]
+SortKey = Literal["created_at", "-created_at", "updated_at", "-updated_at", "action", "-action", "state", "-state",
+                  "requester", "-requester", "expires_at", "-expires_at"]
+
+
+def _instant(name: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_ts(text).timestamp()
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", f"{name}={text[:40]!r} is not an ISO-8601 date or date-time",
+                       details={"parameter": name}) from exc
+
+
+@router.get("", summary="List and search requests (agents see only their own)", operation_id="listActions",
+            response_model=ActionList, response_model_exclude_unset=True,
+            responses=errors(described={422: "A filter is malformed (`invalid_request`): an unknown state, class "
+                                        "or sort key, a time that does not parse, or `since` not before `until`."}))
 def list_all(request: Request, caller: Annotated[Caller, Depends(require("agent", "operator", "auditor"))],
              state: Annotated[list[RequestState] | None, Query(description="Only these states.")] = None,
-             limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest first.")] = 50,
+             limit: Annotated[int, Query(ge=1, le=500, description="At most this many per page.")] = 50,
+             offset: Annotated[int, Query(ge=0, le=10**7, description="Skip this many matches (paging).")] = 0,
+             q: Annotated[str | None, Query(min_length=1, max_length=200, description=(
+                 "Search: a substring (any case) of the id, action, requester, idempotency key, context (customer, "
+                 "conversation, ...) or the parameters as recorded (PII HMAC'd, secrets masked)."))] = None,
+             class_: Annotated[list[ClassName] | None, Query(alias="class", description="Only these classes.")
+                               ] = None,
+             action: Annotated[list[str] | None, Query(max_length=50, description="Only these actions.")] = None,
+             target: Annotated[list[str] | None, Query(max_length=50, description="Only these targets.")] = None,
+             owner: Annotated[str | None, Query(min_length=1, max_length=200, description=(
+                 "Only actions this team owns (the catalog's owner of the action, else of its target)."))] = None,
+             requester: Annotated[str | None, Query(min_length=1, max_length=200,
+                                                    description="Only this requester's.")] = None,
+             since: Annotated[str | None, Query(max_length=40, description="Created at or after (ISO-8601, UTC "
+                                                "unless a zone is given).")] = None,
+             until: Annotated[str | None, Query(max_length=40, description="Created before (ISO-8601).")] = None,
+             sort: Annotated[SortKey, Query(description="Sort key; a leading `-` sorts descending.")
+                             ] = "-created_at",
              ) -> ActionList:
-    """Newest first; an agent key lists only the requests it submitted."""
+    """Newest first by default; filters combine with AND; an agent key lists only the requests it submitted."""
     steward = state_of(request).steward
-    mine = caller.name if caller.role == "agent" else None
-    recs = list_requests(steward.engine, states=state, limit=limit, requester=mine)
-    return ActionList(requests=[exact(ActionRequest, r.public()) for r in recs])
+    start, end = _instant("since", since), _instant("until", until)
+    if start is not None and end is not None and start >= end:
+        raise ApiError(422, "invalid_request", "since must be before until", details={"since": since, "until": until})
+    owned = None
+    if owner is not None:
+        cat = steward.catalog
+        owned = tuple(name for name in sorted(cat.actions) if cat.owner_of(name) == owner)
+    if caller.role == "agent":
+        if requester is not None and requester != caller.name:
+            return ActionList(requests=[], total=0, offset=offset, next_offset=None)
+        requester = caller.name
+    filters = RequestFilter(q=q, states=tuple(state or ()), classes=tuple(class_ or ()), actions=tuple(action or ()),
+                            targets=tuple(target or ()), owner_actions=owned, requester=requester,
+                            since=start, until=end)
+    recs, total = search_requests(steward.engine, filters, sort=sort, limit=limit, offset=offset)
+    more = offset + len(recs) < total
+    return ActionList(requests=[exact(ActionRequest, r.public()) for r in recs], total=total, offset=offset,
+                      next_offset=offset + len(recs) if more else None)
 
 
 @router.get("/{request_id}", summary="Read a request; optionally wait for its outcome", operation_id="getAction",

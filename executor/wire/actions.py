@@ -263,6 +263,11 @@ class SubmitResult(ActionRequestView):
 
 
 class ActionList(WireModel):
-    """A page of requests, newest first."""
+    """A page of requests, newest first unless ``sort`` says otherwise."""
 
     requests: list[ActionRequest] = Field(description="The requests (an agent sees only its own).", examples=[[]])
+    total: int | None = Field(None, description="How many requests match the filters in all (every page).",
+                              examples=[137])
+    offset: int | None = Field(None, description="Where this page starts among the matches.", examples=[0])
+    next_offset: int | None = Field(None, description="Pass it back as `offset` for the next page; null on the "
+                                    "last.", examples=[50])

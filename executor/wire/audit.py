@@ -8,7 +8,19 @@ from pydantic import Field
 
 from executor.wire._base import WireModel
 
-__all__ = ["AuditEvent", "AuditEventPage", "InclusionProof", "ProofResult", "VerifierInfo", "VerifyResult"]
+__all__ = [
+    "AffectedAction",
+    "AffectedList",
+    "AuditEvent",
+    "AuditEventPage",
+    "CheckpointInfo",
+    "InclusionProof",
+    "ProofResult",
+    "RequestTimeline",
+    "TimelineEntry",
+    "VerifierInfo",
+    "VerifyResult",
+]
 
 _HASH = "3b8e6f0a1c2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7"
 
@@ -86,3 +98,59 @@ class ProofResult(WireModel):
 
     entry: AuditEvent = Field(description="The entry.")
     proof: InclusionProof = Field(description="Its inclusion proof.")
+
+
+class AffectedAction(WireModel):
+    """One request that changed records in an incident window (its commit step started in it)."""
+
+    action_id: str = Field(description="The request id.", examples=["req_019c1f2a3b4c5d6e7f8a9b0c"])
+    action: str | None = Field(description="The catalog action.", examples=["issue_credit"])
+    target: str | None = Field(description="Its back-office target.", examples=["billing_console"])
+    requester: str | None = Field(description="Who submitted it.", examples=["resolver-bot"])
+    params: dict[str, Any] = Field(description="The parameters as logged (PII HMAC'd, secrets masked).",
+                                   examples=[{"account_id": "ACC-000042", "amount_cents": 1500}])
+    outcome: str | None = Field(description="Its latest state in the log.", examples=["succeeded"])
+    committed_at: str = Field(description="When its commit step started (UTC, ISO-8601).",
+                              examples=["2026-12-02T14:03:27.512Z"], json_schema_extra={"format": "date-time"})
+    values: dict[str, Any] = Field(description="Values read from the back-office.", examples=[{"balance": "$3"}])
+    evidence: list[dict[str, Any]] = Field(description="Its evidence files: kind, sha256, size, label.",
+                                           examples=[[]])
+
+
+class AffectedList(WireModel):
+    """What `steward audit affected` prints, for a window [since, until)."""
+
+    since: str = Field(description="Window start (UTC, ISO-8601).", examples=["2026-12-02T00:00:00.000Z"])
+    until: str = Field(description="Window end, exclusive (UTC, ISO-8601).", examples=["2026-12-03T00:00:00.000Z"])
+    actions: list[AffectedAction] = Field(description="Oldest commit first.", examples=[[]])
+
+
+class TimelineEntry(WireModel):
+    """One audit event of a request, with what it takes to check its inclusion in the signed checkpoint."""
+
+    event: AuditEvent = Field(description="The entry.")
+    summary: str = Field(description="The event in a line, for people.", examples=["awaiting_approval -> queued"])
+    inclusion: str = Field(description="included (proof verified by the server), pending (after the latest "
+                           "checkpoint) or failed.", examples=["included"])
+    proof: list[str] | None = Field(description="Hex inclusion proof against the checkpoint (null when pending): "
+                                    "a client re-checks it from the entry's hash up to `checkpoint.root`.",
+                                    examples=[[_HASH]])
+    failure: str = Field(description="Why the proof failed, if it did (empty otherwise).", examples=[""])
+
+
+class CheckpointInfo(WireModel):
+    """The latest signed checkpoint a timeline is proved against."""
+
+    size: int = Field(description="Entries in the tree it signs.", examples=[1200])
+    root: str = Field(description="Hex Merkle root it signs.", examples=[_HASH])
+    signature: str = Field(description="verified (with the configured verifier key), not checked (no key) or "
+                           "bad (...).", examples=["verified"])
+
+
+class RequestTimeline(WireModel):
+    """Everything the audit log says about one request, proved against the latest signed checkpoint."""
+
+    action_id: str = Field(description="The request id.", examples=["req_019c1f2a3b4c5d6e7f8a9b0c"])
+    entries: list[TimelineEntry] = Field(description="Its events in seq order.", examples=[[]])
+    checkpoint: CheckpointInfo | None = Field(description="The checkpoint proved against; null before the first.")
+    verifier: VerifierInfo = Field(description="The key that checked the checkpoint's signature.")

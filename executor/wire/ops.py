@@ -14,10 +14,13 @@ __all__ = [
     "ApprovalList",
     "Catalog",
     "CatalogAction",
+    "HeldKillSwitch",
     "Identity",
     "KillSwitch",
     "KillSwitchList",
     "KillSwitchRelease",
+    "OpsNow",
+    "OpsOverview",
 ]
 
 _TIME = "2026-12-02T14:03:27.512Z"
@@ -28,10 +31,14 @@ class Approval(WireModel):
 
     request: ActionRequest = Field(description="The request.")
     handoff: HandoffPacket = Field(description="Everything needed to decide.")
+    caller_is_requester: bool = Field(False, description="True when the calling key names the same identity as the "
+                                      "requester (compared as `executor.identity` folds names): the API refuses "
+                                      "this caller's approval or rejection, as the approver is never the requester.",
+                                      examples=[False])
 
 
 class ApprovalList(WireModel):
-    """Pending approvals, newest first."""
+    """Pending approvals, newest first (or oldest first with ``order=oldest``)."""
 
     approvals: list[Approval] = Field(description="Requests in awaiting_approval.", examples=[[]])
 
@@ -46,10 +53,19 @@ class KillSwitch(WireModel):
                             json_schema_extra={"format": "date-time"})
 
 
+class HeldKillSwitch(KillSwitch):
+    """An engaged halt with what it is holding back right now."""
+
+    queued: int = Field(description="Queued requests in scope: they wait until it is released.", examples=[3])
+    executing: int = Field(description="Requests in scope still executing (each stops before its commit step).",
+                           examples=[0])
+
+
 class KillSwitchList(WireModel):
     """Every engaged kill switch."""
 
-    kill_switches: list[KillSwitch] = Field(description="Engaged halts, with who and why.", examples=[[]])
+    kill_switches: list[HeldKillSwitch] = Field(description="Engaged halts, with who, why and what they hold back.",
+                                                examples=[[]])
 
 
 class KillSwitchRelease(WireModel):
@@ -94,3 +110,25 @@ class Catalog(WireModel):
     version: str = Field(description="sha256 of the catalog files.",
                          examples=["5d41402abc4b2a76b9719d911017c592ae1f2b3c4d5e6f708192a3b4c5d6e7f8"])
     actions: list[CatalogAction] = Field(description="Every action, by name.", examples=[[]])
+
+
+class OpsNow(WireModel):
+    """The queue and the people in the loop, read now."""
+
+    queued: int = Field(description="Requests waiting for a worker.", examples=[4])
+    oldest_queued_age_s: float | None = Field(description="Age of the oldest queued request, in seconds.",
+                                              examples=[12.5])
+    awaiting_approval: int = Field(description="Requests waiting for an operator.", examples=[2])
+    awaiting_confirmation: int = Field(description="Requests waiting for a customer's confirmation.", examples=[1])
+    kill_switches: list[str] = Field(description="Engaged scopes.", examples=[["action:issue_credit"]])
+
+
+class OpsOverview(WireModel):
+    """The operations view: figures read now, and the daily report of the last 24 hours."""
+
+    now: OpsNow = Field(description="The queue and the people in the loop, read now.")
+    report: dict[str, Any] = Field(description="The daily report (`steward report --period daily`, JSON form: "
+                                   "`current` and `previous` periods of identical shape; see docs/reports.md).",
+                                   examples=[{"period": "daily", "generated_at": _TIME,
+                                              "current": {"requests": 42, "success_rate": 0.95},
+                                              "previous": {"requests": 38, "success_rate": 0.92}}])

@@ -93,6 +93,10 @@ class _World:
             ("GET", "/v1/audit/events", "auditor", {"query": {"limit": 5, "action_id": self.ran}}),
             ("GET", "/v1/audit/verify", "auditor", {}),
             ("GET", "/v1/audit/proof/{seq}", "auditor", {"path_parameters": {"seq": 1}}),
+            ("GET", "/v1/audit/timeline/{request_id}", "operator", {"path_parameters": req}),
+            ("GET", "/v1/audit/affected", "auditor", {"query": {"since": "2000-01-01"}}),
+            ("GET", "/v1/audit/export", "auditor", {}),
+            ("GET", "/v1/ops/overview", "auditor", {}),
         ]
 
     def real_ids(self, path: str) -> dict[str, Any]:

@@ -67,11 +67,16 @@ def test_console_files_carry_a_strict_policy(api: Api) -> None:
     assert "<script" in page.text and "<script>" not in page.text  # only the external script
     assert api.client.get("/console/app.js").headers["content-type"].startswith("text/javascript")
     assert api.client.get("/console/app.css").headers["content-type"].startswith("text/css")
-    assert api.client.get("/console/../v1/me").status_code == 401  # nothing but the three files
+    assert "img-src 'self' blob:;" in csp  # evidence screenshots are fetched with the key, shown from a blob
+    for name in ("core.js", "proof.js", "requests.js", "decisions.js", "audit.js", "ops.js"):
+        assert api.client.get(f"/console/{name}").headers["content-type"].startswith("text/javascript")
+    assert api.client.get("/console/../v1/me").status_code == 401  # nothing but the console's files
+    assert api.client.get("/console/__init__.py").status_code == 404
+    assert api.client.get("/console/index.html").status_code == 404
 
 
 def test_operator_approves_rejects_and_halts(console_browser: Browser, served: Api, accounts: Any) -> None:
-    """Approve one, reject another (a reason is required), engage and release a kill switch."""
+    """Approve one, reject another (a reason and a confirmation are required), engage and release a kill switch."""
     first = _submit(served, accounts.take(), 20_000, "Double charge")
     second = _submit(served, accounts.take(), 30_000, "<img src=x onerror=alert(1)> refund")
     page = _open(console_browser, served, "operator")
@@ -84,6 +89,7 @@ def test_operator_approves_rejects_and_halts(console_browser: Browser, served: A
     card = page.locator(f'[data-request="{first["id"]}"]')
     card.get_by_role("textbox").fill("checked the ledger")
     card.get_by_role("button", name="Approve").click()
+    card.get_by_role("button", name="Confirm approval").click()
     expect(page.locator("#status")).to_have_text(f"{first['id']}: approved; now queued.")
     expect(cards).to_have_count(1)
     assert _state(served, first["id"]) == "queued"
@@ -96,16 +102,22 @@ def test_operator_approves_rejects_and_halts(console_browser: Browser, served: A
     assert _state(served, second["id"]) == "awaiting_approval"
     other.get_by_role("textbox").fill("not justified")
     other.get_by_role("button", name="Reject").click()
+    other.get_by_role("button", name="Confirm rejection").click()
     expect(page.locator("#approvals-empty")).to_be_visible()
     assert _state(served, second["id"]) == "denied"
-    expect(page.locator("#feed tbody tr").filter(has_text=second["id"])).to_contain_text("denied")
+    page.get_by_role("link", name="Requests").click()
+    expect(page.locator("#list tbody tr").filter(has_text=second["id"])).to_contain_text("denied")
 
-    page.get_by_label("Scope").fill("action:issue_credit")
-    page.get_by_label("Reason").fill("drill")
+    page.get_by_role("link", name="Kill switches").click()
+    page.get_by_label("Scope").select_option("action")
+    page.get_by_label("Name").fill("issue_credit")
+    page.get_by_label("Reason", exact=True).fill("drill")
     page.get_by_role("button", name="Engage").click()
     expect(page.locator("#switches tbody tr")).to_have_count(1)
     halted = served.client.get("/v1/kill-switch", headers=served.h("operator")).json()["kill_switches"]
-    assert [(s["scope"], s["operator"], s["reason"]) for s in halted] == [("action:issue_credit", "olga", "drill")]
+    assert [(s["scope"], s["operator"], s["reason"], s["queued"]) for s in halted] == [
+        ("action:issue_credit", "olga", "drill", 1)]
+    page.get_by_label("Reason to release action:issue_credit").fill("drill over")
     page.get_by_role("button", name="Release").click()
     expect(page.locator("#switches tbody tr")).to_have_count(0)
     assert served.client.get("/v1/kill-switch", headers=served.h("operator")).json()["kill_switches"] == []
@@ -114,7 +126,7 @@ def test_operator_approves_rejects_and_halts(console_browser: Browser, served: A
 def test_auditor_sees_events_verifies_and_reads_a_timeline(
     console_browser: Browser, served: Api, accounts: Any
 ) -> None:
-    """The auditor view lists events, verifies the log and shows one request's timeline."""
+    """The auditor view lists events, verifies the log and opens one request's timeline from an event."""
     req = _submit(served, accounts.take(), 20_000, "Late delivery")
     page = _open(console_browser, served, "auditor")
     expect(page.locator("#who")).to_have_text("audra (auditor)")
@@ -122,17 +134,16 @@ def test_auditor_sees_events_verifies_and_reads_a_timeline(
     page.get_by_role("button", name="Verify now").click()
     expect(page.locator("#status")).to_have_text("The log verifies.")
     expect(page.locator("#verify-out")).to_contain_text(re.compile(r"ok", re.I))
-    page.get_by_label("Request id").fill(req["id"])
-    page.get_by_role("button", name="Show").click()
-    expect(page.locator("#timeline tbody tr").first).to_contain_text("request.received")
-    assert page.locator("#operator").is_hidden()  # and nothing of the operator view
+    page.locator("#events").get_by_role("link", name=req["id"]).first.click()
+    expect(page.locator("#detail tbody tr").filter(has_text="request.received")).to_have_count(1)
+    assert page.get_by_role("link", name="Approvals").is_hidden()  # and nothing of the operator views
 
 
 def test_agent_and_unknown_keys(console_browser: Browser, served: Api) -> None:
     """An agent key gets a pointer to the API; an unknown key is refused and nothing is kept."""
     page = _open(console_browser, served, "agent")
-    expect(page.locator("#agent")).to_be_visible()
-    expect(page.locator("#operator")).to_be_hidden()
+    expect(page.locator("#view-agent")).to_be_visible()
+    expect(page.locator("#nav")).to_be_hidden()
     other = console_browser.new_page(base_url=served.base_url)
     other.goto("/console")
     other.get_by_label("API key").fill("stw_not-a-real-key")

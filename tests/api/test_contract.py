@@ -37,6 +37,10 @@ OPERATIONS = {
     ("get", "/v1/audit/events"): "listAuditEvents",
     ("get", "/v1/audit/verify"): "verifyAudit",
     ("get", "/v1/audit/proof/{seq}"): "getAuditProof",
+    ("get", "/v1/audit/timeline/{request_id}"): "getRequestTimeline",
+    ("get", "/v1/audit/affected"): "listAffected",
+    ("get", "/v1/audit/export"): "exportAudit",
+    ("get", "/v1/ops/overview"): "getOpsOverview",
 }
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 
@@ -137,12 +141,14 @@ class TestWireModels:
     def test_public_surface(self) -> None:
         """executor.wire exports exactly its documented names."""
         assert sorted(wire.__all__) == [
-            "ActionClassName", "ActionList", "ActionRequest", "ActionRequestView", "Approval", "ApprovalList",
-            "ApprovalRecord", "AuditEvent", "AuditEventPage", "AuditRange", "Catalog", "CatalogAction",
-            "ConfirmationRecord", "EXACT", "ErrorEnvelope", "ErrorInfo", "EvidenceRef", "HandoffAction",
-            "HandoffPacket", "HandoffReason", "Identity", "InclusionProof", "KillSwitch", "KillSwitchList",
-            "KillSwitchRelease", "LimitCheck", "Outcome", "PolicyDecision", "ProofResult", "RequestErrorInfo",
-            "RuleHit", "SubmitResult", "ValidationIssue", "VerifierInfo", "VerifyResult", "WireModel", "exact",
+            "ActionClassName", "ActionList", "ActionRequest", "ActionRequestView", "AffectedAction", "AffectedList",
+            "Approval", "ApprovalList", "ApprovalRecord", "AuditEvent", "AuditEventPage", "AuditRange", "Catalog",
+            "CatalogAction", "CheckpointInfo", "ConfirmationRecord", "EXACT", "ErrorEnvelope", "ErrorInfo",
+            "EvidenceRef", "HandoffAction", "HandoffPacket", "HandoffReason", "HeldKillSwitch", "Identity",
+            "InclusionProof", "KillSwitch", "KillSwitchList", "KillSwitchRelease", "LimitCheck", "OpsNow",
+            "OpsOverview", "Outcome", "PolicyDecision", "ProofResult", "RequestErrorInfo", "RequestTimeline",
+            "RuleHit", "SubmitResult", "TimelineEntry", "ValidationIssue", "VerifierInfo", "VerifyResult",
+            "WireModel", "exact",
         ]
 
     @pytest.mark.parametrize("model", _models(), ids=lambda m: m.__name__)
@@ -224,9 +230,10 @@ class TestBodiesUnchanged:
         same(submitted, {**view, "created": True, "handoff": steward.handoff(rec)})
         same(api.client.get(f"/v1/actions/{rec.id}", headers=api.h("auditor")).json(), view)
         same(api.client.get("/v1/actions", headers=api.h("operator")).json(),
-             {"requests": [r.public() for r in list_requests(steward.engine, limit=50)]})
+             {"requests": [r.public() for r in list_requests(steward.engine, limit=50)], "total": 1, "offset": 0,
+              "next_offset": None})
         same(api.client.get("/v1/approvals", headers=api.h("operator")).json(),
-             {"approvals": [{"request": rec.public(), "handoff": steward.handoff(rec)}]})
+             {"approvals": [{"request": rec.public(), "handoff": steward.handoff(rec), "caller_is_requester": False}]})
         page = api.client.get("/v1/audit/events", headers=api.h("auditor"), params={"limit": 1000}).json()
         same(page, {"events": [e.model_dump(mode="json") for e in steward.audit.entries(limit=1000)],
                     "next_after_seq": None})
