@@ -20,7 +20,7 @@ EXPECTED = [
     "SystemClock", "Verifier", "VerifyReport", "canonical_json", "export", "format_ts",
     "hash_value", "install_schema", "keygen", "load_or_create_pii_key", "load_pii_key",
     "load_signer", "load_verifier", "normalize_url", "open_checkpoint", "open_engine",
-    "parse_ts", "snapshot_connection", "verify_consistency", "verify_export",
+    "parse_ts", "read_connection", "snapshot_connection", "verify_consistency", "verify_export",
     "verify_inclusion", "witness_notes", "write_checkpoint_file", "write_witness_file",
 ]
 
