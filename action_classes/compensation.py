@@ -30,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 from action_classes.errors import TemplateError
 from action_classes.locators import StrictModel
 from action_classes.params import coerce_text_params
+from action_classes.steps import DRAFT_GAP
 from action_classes.templates import REQUEST_FIELDS, placeholders, render
 
 __all__ = ["Compensation", "check_compensation", "extracted_names", "render_compensation"]
@@ -50,6 +51,8 @@ class Compensation(StrictModel):
     @field_validator("none")
     @classmethod
     def _reason(cls, value: str | None) -> str | None:
+        if value == DRAFT_GAP:
+            raise ValueError("draft gap: say how this action is undone (compensate: {action, params}) or why not")
         if value is not None and not 3 <= len(value.strip()) <= 500:
             raise ValueError("compensate.none is the reason there is no inverse: 3 to 500 characters")
         return value.strip() if value is not None else None

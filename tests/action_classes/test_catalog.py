@@ -73,12 +73,14 @@ def _write(folder: Path, **files: str) -> Path:
 
 class TestShippedCatalog:
     def test_loads_both_targets_and_their_actions(self) -> None:
-        """The shipped catalog loads the billing console's four actions and the orders admin's six."""
+        """The shipped catalog loads the billing console's five actions and the orders admin's six."""
         catalog = load_catalog(DEFAULT_CATALOG_DIR, env={})
         assert set(catalog.targets) == {"billing_console", "orders_admin"}
         by_target = {t: {n for n, a in catalog.actions.items() if a.target == t} for t in catalog.targets}
         assert by_target == {
-            "billing_console": {"lookup_account", "issue_credit", "update_contact_email", "cancel_subscription"},
+            "billing_console": {
+                "lookup_account", "issue_credit", "reverse_credit", "update_contact_email", "cancel_subscription",
+            },
             "orders_admin": {
                 "lookup_order", "refund_order", "change_shipping_address", "cancel_order", "add_internal_note",
                 "create_shipment",

@@ -44,4 +44,4 @@ class TestOpenAITools:
     def test_cli(self) -> None:
         """steward catalog tools prints the schemas as JSON."""
         result = CliRunner().invoke(app, ["catalog", "tools"])
-        assert result.exit_code == 0 and len(json.loads(result.output)["tools"]) == 10
+        assert result.exit_code == 0 and len(json.loads(result.output)["tools"]) == 11
