@@ -44,6 +44,8 @@ SCHEMA_TABLES: frozenset[str] = frozenset(
         "steward_requests",
         "steward_kill_switches",
         "steward_policy_rollout",
+        "steward_rollback_batches",
+        "steward_compensations",
         "steward_api_keys",
         "audit_entries",
         "audit_tree_nodes",
@@ -51,7 +53,9 @@ SCHEMA_TABLES: frozenset[str] = frozenset(
     }
 )
 # Tables a database from before migrations must have for ``upgrade`` to adopt it.
-_PRE_MIGRATION_REQUIRED = frozenset(SCHEMA_TABLES - {"steward_api_keys", "steward_policy_rollout"})
+_PRE_MIGRATION_REQUIRED = frozenset(
+    SCHEMA_TABLES - {"steward_api_keys", "steward_policy_rollout", "steward_rollback_batches", "steward_compensations"}
+)
 _LOCK = 0x5354_4557_4100_0002  # "STEWA" + 2: serializes migrations of one database
 _UPGRADE_HINT = "run `steward db upgrade`"
 
