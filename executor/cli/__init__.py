@@ -36,6 +36,7 @@ def _mount_optional() -> None:
         demo_cmd,
         policy_cmds,
         report_cmds,
+        rollback_cmds,
         serve_cmds,
     )
 
@@ -49,6 +50,7 @@ def _mount_optional() -> None:
     app.add_typer(api_cmds.app)
     demo_cmd.register(app)
     report_cmds.register(app)
+    rollback_cmds.register(app)
 
 
 _mount_optional()
