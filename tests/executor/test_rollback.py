@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from audit.timeline import action_timeline, format_timeline
 from executor.errors import SelfApproval
+from executor.reports import build_report
+from executor.reports.render_md import render_markdown
 from executor.rollback import Window, approve_batch, compensation_links, rollback
 from executor.states import RequestState
 from executor.store.tables import requests
@@ -83,6 +86,12 @@ class TestRollbackOfCredits:
         assert link.payload["compensation_id"] == compensation_links(steward, first.id)["compensated_by"]
         [back] = _events(steward, "rollback.compensates", link.payload["compensation_id"])
         assert back.payload["original_id"] == first.id
+        shown = format_timeline(action_timeline(steward.audit, first.id))
+        assert f"compensated by {back.action_id} (reverse_credit)" in shown
+        assert f"compensates {first.id}" in format_timeline(action_timeline(steward.audit, back.action_id))
+
+        report = render_markdown(build_report(steward.engine, steward.catalog, steward.policy, period="daily"))
+        assert "## Rollbacks" in report and batch.batch_id in report and f"{APPROVER} (10)" in report
 
         count = _count_requests(steward)
         again = rollback(steward, window, OPERATOR, "INC-7 again")
