@@ -90,7 +90,8 @@ def check_compensation(action: Any, actions: Mapping[str, Any]) -> list[tuple[st
         return [(f"compensate names unknown action {comp.action!r}", ("compensate", "action"))]
     problems: list[tuple[str, tuple[Any, ...]]] = []
     if inverse.read_only:
-        problems.append((f"compensate: {comp.action!r} is read_only and cannot undo anything", ("compensate", "action")))
+        problems.append((f"compensate: {comp.action!r} is read_only and cannot undo anything",
+                         ("compensate", "action")))
     if inverse.target != action.target:
         problems.append((f"compensate: {comp.action!r} runs on another target ({inverse.target})", ("compensate",)))
     scopes = {"params": set(action.params), "extracted": extracted_names(action), "request": set(REQUEST_FIELDS)}
@@ -105,7 +106,8 @@ def check_compensation(action: Any, actions: Mapping[str, Any]) -> list[tuple[st
             continue
         for ref in refs:
             if ref.scope not in scopes:
-                problems.append((f"compensate: {ref!r}: only params, extracted and request values fill an inverse", where))
+                problems.append(
+                    (f"compensate: {ref!r}: only params, extracted and request values fill an inverse", where))
             elif ref.name not in scopes[ref.scope]:
                 problems.append((f"compensate: {ref!r}: {action.name!r} has no {ref.scope} value {ref.name!r}", where))
     for name, spec in inverse.params.items():

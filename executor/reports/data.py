@@ -310,7 +310,7 @@ def read_period(
         halted=sum(1 for r in recs if r.state == S.REJECTED and r.error_code == "halted"),
         aborted_by_kill_switch=sum(1 for r in recs if r.state == S.ABORTED and r.error_code == "halted"),
         changes=[_change(e) for e in events
-                 if e["type"] not in _KILL_TYPES and e["type"] not in _NOT_CHANGES and e["type"] not in _ROLLBACK_TYPES],
+                 if e["type"] not in (*_KILL_TYPES, *_NOT_CHANGES, *_ROLLBACK_TYPES)],
         shadow=_shadow(events),
         rollbacks=_rollbacks(events),
     )

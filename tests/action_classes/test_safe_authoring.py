@@ -133,7 +133,8 @@ class TestStrictness:
         """A catalog with warnings loads and runs; only strict checking reports them, with file and line."""
         folder = tmp_path / "cat"
         folder.mkdir()
-        (folder / "a.yaml").write_text(HEAD + "    commit: {click: {role: button, name: Apply}}\n" + SAFE_VERIFY + NO_INVERSE)
+        commit = "    commit: {click: {role: button, name: Apply}}\n"
+        (folder / "a.yaml").write_text(HEAD + commit + SAFE_VERIFY + NO_INVERSE)
         assert load_catalog(folder).actions["a"].commit is not None
         assert check_catalog(folder) == []
         [warning] = check_catalog(folder, strict=True)

@@ -42,7 +42,7 @@ class TestRollbackOfCredits:
     def test_ten_credits_reversed_exactly_once(
         self, db_url: str, make_steward: Any, run_worker: Any, billing: Any, accounts: Any
     ) -> None:
-        """Ten credits, one batch approval: each credit is reversed once in the console; a second rollback is a no-op."""
+        """Ten credits, one batch approval: each is reversed once in the console; a second rollback is a no-op."""
         steward = make_steward(db_url)
         pair = [accounts.take(), accounts.take()]
         before = {a: billing.db.balance_cents(a) for a in pair}
