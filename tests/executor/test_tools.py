@@ -19,7 +19,7 @@ class TestOpenAITools:
         tools = openai_tools(load_catalog(DEFAULT_CATALOG_DIR, env={}))
         names = [t["function"]["name"] for t in tools]
         assert names == sorted([
-            "lookup_account", "issue_credit", "update_contact_email", "cancel_subscription",
+            "lookup_account", "issue_credit", "reverse_credit", "update_contact_email", "cancel_subscription",
             "lookup_order", "refund_order", "change_shipping_address", "cancel_order", "add_internal_note",
             "create_shipment",
         ])
