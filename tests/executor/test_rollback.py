@@ -186,3 +186,26 @@ class SubmitRequestFactory:
 
         return SubmitRequest(action="update_contact_email", params={"account_id": account, "new_email": new_email},
                              context=context())
+
+
+@pytest.mark.browser
+class TestHaltedCompensation:
+    def test_a_refused_compensation_can_be_tried_again(
+        self, make_steward: Any, run_worker: Any, billing: Any, accounts: Any, tmp_path: Any
+    ) -> None:
+        """Under a global halt the compensation is rejected (it changed nothing); after release a new batch takes it."""
+        steward = make_steward(f"sqlite:///{tmp_path / 'halt.db'}")
+        since = time.time() - 0.5
+        [original] = _run_all(steward, run_worker, lambda i: credit(accounts.take(), 125, "Halt test credit"), 1)
+        window = Window(since, time.time() + 0.5)
+        steward.kill("global", APPROVER, "INC-10: stop everything")
+        first = rollback(steward, window, OPERATOR, "INC-10")
+        [item] = first.items
+        assert item.status == "rejected" and steward.get(item.compensation_id or "").state == S.REJECTED
+        assert "halt" in (item.note or "").lower()
+        steward.release("global", APPROVER, "INC-10: contained")
+        second = rollback(steward, window, OPERATOR, "INC-10, after release")
+        [again] = second.items
+        assert again.status == "submitted" and again.compensation_id != item.compensation_id
+        assert compensation_links(steward, original.id)["compensated_by"] == again.compensation_id
+        assert rollback(steward, window, OPERATOR, "INC-10, third time").counts == {"already_compensated": 1}
