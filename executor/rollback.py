@@ -48,7 +48,9 @@ from executor.store import RequestRecord
 from executor.store.tables import compensations, requests, rollback_batches
 from executor.wire.rollback import RollbackBatchDecision, RollbackItem, RollbackPlan
 
-__all__ = ["ENDED_WITHOUT_CHANGE", "Window", "approve_batch", "compensation_links", "plan_rollback", "rollback"]
+__all__ = [
+    "ENDED_WITHOUT_CHANGE", "Window", "approve_batch", "batch_view", "compensation_links", "plan_rollback", "rollback",
+]
 
 S = RequestState
 # A compensation in one of these states changed nothing: a later rollback may try the original again.
@@ -354,3 +356,38 @@ def compensation_links(steward: Any, request_id: str) -> dict[str, str | None]:
         of = conn.execute(select(compensations.c.original_id)
                           .where(compensations.c.compensation_id == request_id)).scalar()
     return {"compensated_by": by, "compensates": of}
+
+
+def batch_view(steward: Any, batch_id: str) -> RollbackPlan:
+    """A batch as it stands now: its plan (from its ``rollback.requested`` event) and each compensation's state."""
+    with steward.engine.connect() as conn:
+        batch = _batch(conn, batch_id)
+        mine = dict(conn.execute(
+            select(compensations.c.original_id, compensations.c.compensation_id)
+            .where(compensations.c.batch_id == batch_id)
+        ).all())
+    event = next((e for e in steward.audit.entries(types=["rollback.requested"])
+                  if e.payload.get("batch_id") == batch_id), None)
+    planned = event.payload.get("items", []) if event is not None else []
+    items: list[RollbackItem] = []
+    for entry in planned:
+        original = steward.get(str(entry["original_id"]))
+        base: dict[str, Any] = {
+            "original_id": original.id, "action": original.action, "target": original.target,
+            "requester": original.requester, "committed_at": iso(original.commit_started_at),
+            "inverse": entry.get("inverse"), "evidence": _evidence(original),
+        }
+        comp_id = mine.get(original.id)
+        if comp_id is not None:
+            comp = steward.get(comp_id)
+            status = "rejected" if comp.state == S.REJECTED else "submitted"
+            items.append(RollbackItem(**base, status=status, compensation_id=comp.id,
+                                      compensation_state=comp.state.value,
+                                      note=comp.error_message if status == "rejected" else None))
+        elif entry.get("status") == "compensate":
+            items.append(RollbackItem(**base, status="already_compensated", note="another rollback claimed it"))
+        else:
+            items.append(RollbackItem(**base, status=entry.get("status", "no_inverse")))
+    window = Window(batch["since"], batch["until"], **batch["filters"])
+    plan = _plan(window, batch_id, batch["requester"], batch["reason"], items, batch["plan_hash"])
+    return plan.model_copy(update={"approved_by": batch["approved_by"], "approved_at": iso(batch["approved_at"])})

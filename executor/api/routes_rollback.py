@@ -39,6 +39,16 @@ def rollback_window(request: Request, body: RollbackRequest,
     return exact(RollbackPlan, plan.model_dump())
 
 
+@router.get("/{batch_id}", summary="A rollback batch and the state of each compensation",
+            operation_id="getRollbackBatch", response_model=RollbackPlan, responses=errors(404))
+def get_rollback_batch(request: Request, batch_id: BatchId,
+                       caller: Annotated[Caller, Depends(require("operator", "auditor"))]) -> RollbackPlan:
+    """Who asked, why, the window, the plan hash, who approved, and every original with its compensation now."""
+    from executor.rollback import batch_view
+
+    return exact(RollbackPlan, batch_view(state_of(request).steward, batch_id).model_dump())
+
+
 @router.post("/{batch_id}/approve", summary="Approve a rollback batch in one decision",
              operation_id="approveRollbackBatch", response_model=RollbackBatchDecision, responses=errors(404))
 def approve_rollback_batch(request: Request, batch_id: BatchId,

@@ -1,4 +1,4 @@
-"""`steward rollback` and `steward rollback-approve`: undo a window of work under policy (executor.rollback)."""
+"""`steward rollback`, `rollback-status` and `rollback-approve`: undo a window under policy (executor.rollback)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def format_plan(plan: Any) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``rollback`` and ``rollback-approve`` to the top-level command group."""
+    """Add ``rollback``, ``rollback-status`` and ``rollback-approve`` to the top-level command group."""
 
     @app.command("rollback")
     @friendly_errors
@@ -84,6 +84,30 @@ def register(app: typer.Typer) -> None:
             emit_json(plan.model_dump(mode="json"))
         else:
             typer.echo(format_plan(plan))
+
+    @app.command("rollback-status")
+    @friendly_errors
+    def rollback_status_cmd(
+        batch_id: Annotated[str, typer.Argument(metavar="BATCH", help="The rollback batch id.")],
+        db: DbOption = None,
+        catalog: CatalogOption = None,
+        policy: PolicyOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """A rollback batch now: its plan, who approved it, and the state of each compensation."""
+        from executor.rollback import batch_view
+
+        steward = open_steward(db, catalog, policy, home, by="cli")
+        try:
+            plan = batch_view(steward, batch_id)
+        finally:
+            steward.close()
+        if as_json:
+            emit_json(plan.model_dump(mode="json"))
+            return
+        typer.echo(format_plan(plan))
+        typer.echo(f"approved by {plan.approved_by} at {plan.approved_at}" if plan.approved_by else "not approved yet")
 
     @app.command("rollback-approve")
     @friendly_errors

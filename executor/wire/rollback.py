@@ -77,6 +77,8 @@ class RollbackPlan(WireModel):
     plan_hash: str = Field(description="sha256 of the plan: originals, inverses and their parameter hashes.")
     items: list[RollbackItem] = Field(description="Every succeeded request in the window.")
     counts: dict[str, int] = Field(description="Items by status.")
+    approved_by: str | None = Field(None, description="Who approved the batch in one decision (None: not yet).")
+    approved_at: str | None = Field(None, description="When.", examples=[_TIME])
 
 
 class RollbackBatchDecision(WireModel):

@@ -99,6 +99,7 @@ class _World:
             ("GET", "/v1/audit/proof/{seq}", "auditor", {"path_parameters": {"seq": 1}}),
             ("POST", "/v1/rollback", "operator", {"body": {
                 "since": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:00:00Z", "reason": "drill", "dry_run": True}}),
+            ("GET", "/v1/rollback/{batch_id}", "auditor", {"path_parameters": {"batch_id": self.batch}}),
             ("POST", "/v1/rollback/{batch_id}/approve", "operator", {
                 "path_parameters": {"batch_id": self.batch}, "body": {"note": "ok"}}),
         ]

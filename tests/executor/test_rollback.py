@@ -12,7 +12,7 @@ from audit.timeline import action_timeline, format_timeline
 from executor.errors import SelfApproval
 from executor.reports import build_report
 from executor.reports.render_md import render_markdown
-from executor.rollback import Window, approve_batch, compensation_links, rollback
+from executor.rollback import Window, approve_batch, batch_view, compensation_links, rollback
 from executor.states import RequestState
 from executor.store.tables import requests
 from tests.executor.conftest import AGENT, OPERATOR, confirmation_for, context, credit
@@ -89,6 +89,9 @@ class TestRollbackOfCredits:
         shown = format_timeline(action_timeline(steward.audit, first.id))
         assert f"compensated by {back.action_id} (reverse_credit)" in shown
         assert f"compensates {first.id}" in format_timeline(action_timeline(steward.audit, back.action_id))
+
+        view = batch_view(steward, batch.batch_id)
+        assert view.approved_by == APPROVER and {i.compensation_state for i in view.items} == {"succeeded"}
 
         report = render_markdown(build_report(steward.engine, steward.catalog, steward.policy, period="daily"))
         assert "## Rollbacks" in report and batch.batch_id in report and f"{APPROVER} (10)" in report

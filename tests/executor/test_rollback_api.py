@@ -93,3 +93,10 @@ class TestRollbackOverHttp:
         assert steward.get(item["compensation_id"]).state == RequestState.SUCCEEDED
         credit_id = original.outcome["extracted"]["credit_id"]
         assert [r.credit_id for r in billing.db.reversals()].count(credit_id) == 1
+
+        view = client.get(f"/v1/rollback/{batch['batch_id']}", headers=heads["audra"])
+        assert view.status_code == 200, view.text
+        shown = view.json()
+        assert shown["approved_by"] == "sam" and shown["plan_hash"] == batch["plan_hash"]
+        assert [(i["status"], i["compensation_state"]) for i in shown["items"]] == [("submitted", "succeeded")]
+        assert client.get(f"/v1/rollback/{batch['batch_id']}", headers=heads["agent-7"]).status_code == 403
