@@ -49,7 +49,8 @@ from executor.store.tables import compensations, requests, rollback_batches
 from executor.wire.rollback import RollbackBatchDecision, RollbackItem, RollbackPlan
 
 __all__ = [
-    "ENDED_WITHOUT_CHANGE", "Window", "approve_batch", "batch_view", "compensation_links", "plan_rollback", "rollback",
+    "ENDED_WITHOUT_CHANGE", "SettledEcho", "Window", "approve_batch", "batch_view", "compensation_links",
+    "plan_rollback", "rollback",
 ]
 
 S = RequestState
@@ -391,3 +392,27 @@ def batch_view(steward: Any, batch_id: str) -> RollbackPlan:
     window = Window(batch["since"], batch["until"], **batch["filters"])
     plan = _plan(window, batch_id, batch["requester"], batch["reason"], items, batch["plan_hash"])
     return plan.model_copy(update={"approved_by": batch["approved_by"], "approved_at": iso(batch["approved_at"])})
+
+
+class SettledEcho:
+    """A Store observer: when a compensation ends, the original's timeline says how (``rollback.settled``).
+
+    Only a request registered in ``steward_compensations`` counts; the ``rollback_of`` marker in a context
+    is just a cheap filter (an agent can write it, and must not reach another request's timeline with it).
+    """
+
+    def __init__(self, steward: Any) -> None:
+        self.steward = steward
+
+    def appended(self, seconds: float) -> None:
+        """Nothing to do per event."""
+
+    def committed(self, rec: RequestRecord | None, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Echo a compensation's terminal state onto its original."""
+        if rec is None or not rec.terminal or "rollback_of" not in (rec.context.get("metadata") or {}):
+            return
+        original = compensation_links(self.steward, rec.id)["compensates"]
+        if original is None:
+            return
+        settled = {"compensation_id": rec.id, "state": rec.state.value, "action": rec.action}
+        self.steward.store.record(original, [("rollback.settled", settled)], "system:rollback")

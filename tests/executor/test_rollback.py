@@ -88,6 +88,7 @@ class TestRollbackOfCredits:
         assert back.payload["original_id"] == first.id
         shown = format_timeline(action_timeline(steward.audit, first.id))
         assert f"compensated by {back.action_id} (reverse_credit)" in shown
+        assert f"compensation {back.action_id} (reverse_credit) ended succeeded" in shown
         assert f"compensates {first.id}" in format_timeline(action_timeline(steward.audit, back.action_id))
 
         view = batch_view(steward, batch.batch_id)
