@@ -37,7 +37,7 @@ __all__ = ["BASELINE", "HEAD", "SCHEMA_TABLES", "VERSION_TABLE", "SchemaStatus",
 
 VERSION_TABLE = "steward_schema_version"
 BASELINE = "0001"
-HEAD = "0005"  # tests pin this to the newest file under executor/migrations/versions
+HEAD = "0006"  # tests pin this to the newest file under executor/migrations/versions
 # Every table the HEAD schema has; a missing one means a damaged database.
 SCHEMA_TABLES: frozenset[str] = frozenset(
     {

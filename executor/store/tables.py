@@ -96,7 +96,7 @@ policy_rollout = Table(
     Column("started_at", Float, nullable=False),
 )
 
-# Rollback (migration 0005, ``executor.rollback``): one row per rollback batch, and one per original request a
+# Rollback (migration 0006, ``executor.rollback``): one row per rollback batch, and one per original request a
 # rollback claimed. ``original_id`` is the primary key: a request is compensated at most once (a new batch may
 # take over the claim only when the earlier compensation ended without changing anything).
 rollback_batches = Table(
