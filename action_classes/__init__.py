@@ -1,6 +1,7 @@
 """Targets, actions, the class taxonomy, and catalog loading and checking."""
 
 from action_classes.authoring import DESTRUCTIVE_WORDS
+from action_classes.compensation import Compensation, check_compensation, render_compensation
 from action_classes.draft import draft_catalog
 from action_classes.errors import (
     ActionClassesError,
@@ -46,6 +47,7 @@ __all__ = [
     "CatalogError",
     "CatalogProblem",
     "Comparison",
+    "Compensation",
     "DraftError",
     "ExpectSpec",
     "ExtractSpec",
@@ -65,6 +67,7 @@ __all__ = [
     "UnknownActionError",
     "WaitForSpec",
     "check_catalog",
+    "check_compensation",
     "coerce_text_params",
     "draft_catalog",
     "load_catalog",
@@ -72,6 +75,7 @@ __all__ = [
     "origin_of",
     "parse_number",
     "render",
+    "render_compensation",
     "render_step",
     "request_ref",
     "strictest",

@@ -257,6 +257,7 @@ class _Draft:
             *(["      # recorded after the commit:", *hints] if hints else []),
             f"      - goto: {DRAFT_GAP}",
             f"      - expect: {DRAFT_GAP}",
+            f"    compensate: {{none: {DRAFT_GAP}}}   # how it is undone: {{action: INVERSE, params: ...}} or why not",
         ]
         target = self._target(login, rest)  # before the header: it may add notes
         return "\n".join([*self._header(), *target, "actions:", *act, ""])

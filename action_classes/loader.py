@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from action_classes.authoring import authoring_warnings, owner_warnings
 from action_classes.checks import check_action, check_target
+from action_classes.compensation import check_compensation
 from action_classes.errors import CatalogError, CatalogProblem
 from action_classes.models import Action, Catalog, Target, valid_name
 from action_classes.yamllines import END_KEY, Lines, compose_with_lines, end_marker_problem, line_of
@@ -180,8 +181,14 @@ def _load(path: Path, env: Mapping[str, str], pin: str | None = None, require_en
             problems.append(CatalogProblem(file, line_of(lines, ("targets", name, *sub)), msg))
     for name, action in actions.items():
         file, lines = places[("actions", name)]
-        for msg, sub in check_action(action, targets):
+        for msg, sub in [*check_action(action, targets), *check_compensation(action, actions)]:
             problems.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg))
+        if not action.read_only and action.compensate is None:
+            warnings.append(CatalogProblem(
+                file, line_of(lines, ("actions", name)),
+                f"action {name!r} changes state but does not say how it is undone: add compensate: "
+                "{action: INVERSE, params: {...}} or compensate: {none: REASON}", "warning",
+            ))
         for msg, sub in [*owner_warnings(action, targets), *authoring_warnings(action)]:
             warnings.append(CatalogProblem(file, line_of(lines, ("actions", name, *sub)), msg, "warning"))
     if not actions and not problems:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from action_classes.compensation import Compensation
 from action_classes.errors import UnknownActionError
 from action_classes.locators import StrictModel
 from action_classes.origins import normalize_origin, origin_of
@@ -170,6 +171,11 @@ class Action(StrictModel):
     )
     verify: list[Step] = Field(default_factory=list, description="Re-read and check the change.")
     extract: dict[str, ExtractSpec] = Field(default_factory=dict, description="Values to report.")
+    compensate: Compensation | None = Field(
+        None,
+        description="How the action is undone: {action, params} names the inverse, {none: reason} says why "
+        "there is none. `catalog check --strict` wants it on every action that changes state.",
+    )
     retry: RetrySpec = Field(default_factory=RetrySpec)
     step_timeout_ms: int = Field(10_000, ge=100, le=600_000)
     timeout_s: float = Field(120, ge=1, le=3600, description="Whole-action budget.")
@@ -210,6 +216,8 @@ class Action(StrictModel):
         if self.read_only:
             if self.commit is not None or self.after_commit:
                 raise ValueError("a read_only action has no commit step")
+            if self.compensate is not None:
+                raise ValueError("a read_only action changes nothing: it takes no compensate")
         else:
             if self.commit is None:
                 raise ValueError("an action that changes state needs a commit step (or read_only: true)")
@@ -231,10 +239,13 @@ class Action(StrictModel):
         return [s.extract.name for s in self.after_commit if s.extract is not None and s.extract.name]
 
     def sensitive_params(self) -> tuple[set[str], set[str]]:
-        """(secret, pii) parameter names."""
+        """(secret, pii) names: parameters, and on the pii side also values extracted with ``pii: true``."""
+        steps = [*self.preconditions, *self.steps, *self.after_commit, *self.verify]
+        pii_reads = {s.extract.name for s in steps if s.extract is not None and s.extract.name and s.extract.pii}
+        pii_reads |= {k for k, v in self.extract.items() if v.pii}
         return (
             {k for k, v in self.params.items() if v.secret},
-            {k for k, v in self.params.items() if v.pii},
+            {k for k, v in self.params.items() if v.pii} | pii_reads,
         )
 
     def params_json_schema(self) -> dict[str, Any]:

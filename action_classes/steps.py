@@ -218,6 +218,7 @@ class ExtractSpec(StrictModel):
     pattern: str | None = Field(None, description="Regex; the first group (or match) is kept.")
     count: bool = Field(False, description="Read how many elements the locator matches (0 or more).")
     url: bool = Field(False, description="Read the current page's path (no origin, no query string).")
+    pii: bool = Field(False, description="The value is personal data: HMAC'd in the audit log like a pii parameter.")
 
     @model_validator(mode="after")
     def _source(self) -> ExtractSpec:

@@ -158,6 +158,12 @@ def describe(e: AuditEntry) -> str:
         return f"{p.get('kind')} {p.get('label')} sha256={str(p.get('sha256'))[:16]}... ({p.get('size')} bytes)"
     if e.type == "values.extracted":
         return json.dumps(p.get("values"), sort_keys=True)
+    if e.type == "rollback.compensation":
+        return f"compensated by {p.get('compensation_id')} ({p.get('inverse')}), rollback batch {p.get('batch_id')}"
+    if e.type == "rollback.settled":
+        return f"compensation {p.get('compensation_id')} ({p.get('action')}) ended {p.get('state')}"
+    if e.type == "rollback.compensates":
+        return f"compensates {p.get('original_id')}, rollback batch {p.get('batch_id')}"
     return json.dumps(p, sort_keys=True)[:160]
 
 

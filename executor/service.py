@@ -45,6 +45,7 @@ from executor.metrics import Metrics
 from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.reload import Reloader
+from executor.rollback import SettledEcho
 from executor.rollout import Policies, decision_differs
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
@@ -112,6 +113,7 @@ class Steward:
         # Metrics of this process: the store reports what it commits; the database is read at scrape time.
         self.metrics = Metrics()
         self.store.observers.append(self.metrics.store_observer())
+        self.store.observers.append(SettledEcho(self))  # a compensation's end shows on its original's timeline
         self.metrics.watch_database(self)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
         self.usage = BudgetUsage(self.store, self.catalog)

@@ -17,6 +17,7 @@ from executor.api import (
     routes_evidence,
     routes_health,
     routes_ops,
+    routes_rollback,
 )
 from executor.api.auth import ApiConfig, ApiState
 from executor.api.errors import install_error_handlers
@@ -49,6 +50,7 @@ def build_app(lifespan: Any = None) -> FastAPI:
     app.include_router(routes_evidence.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_rollback.router)
     app.include_router(routes_console.router)
     app.include_router(routes_health.router)
     app.openapi = lambda: custom_openapi(app)  # type: ignore[method-assign]

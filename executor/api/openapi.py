@@ -59,6 +59,8 @@ TAGS: list[dict[str, str]] = [
     {"name": "approvals", "description": "Requests waiting for a human decision, with their handoff packet "
      "(operators)."},
     {"name": "kill-switch", "description": "Halt and release everything in a scope (operators)."},
+    {"name": "rollback", "description": "Undo a window of completed work under policy, approved as one batch "
+     "(operators)."},
     {"name": "catalog", "description": "The actions an agent may ask for, with parameter schemas (agents)."},
     {"name": "audit", "description": "Read, verify, export and prove the append-only audit log (auditors); a "
      "request's timeline and the requests an incident window affected (operators too)."},

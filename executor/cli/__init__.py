@@ -38,6 +38,7 @@ def _mount_optional() -> None:
         patch_cmds,
         policy_cmds,
         report_cmds,
+        rollback_cmds,
         serve_cmds,
     )
 
@@ -52,6 +53,7 @@ def _mount_optional() -> None:
     app.add_typer(api_cmds.app)
     demo_cmd.register(app)
     report_cmds.register(app)
+    rollback_cmds.register(app)
 
 
 _mount_optional()

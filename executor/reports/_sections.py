@@ -204,6 +204,16 @@ def sections(report: Report) -> list[Section]:
                [[e.ts, e.type, e.scope, e.operator, e.reason] for e in cur.kill_switch_events])],
     ))
     out.append(Section(
+        "rollbacks", "Rollbacks",
+        f"Batches of compensating requests made with `steward rollback`: {len(cur.rollbacks)} "
+        f"(previous period: {len(prev.rollbacks)}). Originals without an inverse went to a person.",
+        [Table(["Time", "Batch", "By", "Reason", "Window", "Plan sha256", "Originals", "Approved by"],
+               [[r.ts, r.batch_id, r.by, r.reason[:200], f"{r.since} to {r.until}", r.plan_hash[:12],
+                 ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "none",
+                 f"{r.approved_by} ({r.approved})" if r.approved_by else "not yet"] for r in cur.rollbacks],
+               empty="no rollbacks")],
+    ))
+    out.append(Section(
         "changes", "Catalog and policy changes",
         "Every catalog or policy event in the window, with its version, owner, who and why.",
         [Table(["Time", "Event", "Version", "Owner", "By", "Reason", "Summary"],

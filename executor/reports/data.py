@@ -31,6 +31,7 @@ from executor.reports.model import (
     LocatorCount,
     Period,
     Report,
+    RollbackBatch,
     ShadowDiff,
     ShadowSummary,
     StepCount,
@@ -51,6 +52,7 @@ NO_OWNER = "(no owner)"
 _TOP = 10
 _KILL_TYPES = ("killswitch.engaged", "killswitch.released")
 _NOT_CHANGES = ("policy.decided", "policy.shadow_diff")
+_ROLLBACK_TYPES = ("rollback.requested", "rollback.approved")
 
 
 def nearest_rank(values: list[float], q: float) -> float | None:
@@ -90,7 +92,8 @@ def _requests_in(engine: Engine, since: datetime, until: datetime) -> list[Reque
 def _events_in(engine: Engine, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Kill-switch, catalog and policy events written in the window, in log order."""
     c = entries_table.c
-    kinds = or_(c.type.in_(_KILL_TYPES), c.type.like("catalog.%"), c.type.like("policy.%"))
+    kinds = or_(c.type.in_(_KILL_TYPES), c.type.like("catalog.%"), c.type.like("policy.%"),
+                c.type.in_(_ROLLBACK_TYPES))
     query = (
         select(c.seq, c.ts, c.type, c.actor, c.action_id, c.payload)
         .where(and_(c.ts >= format_ts(since), c.ts < format_ts(until), kinds, c.type != "policy.decided"))
@@ -306,9 +309,29 @@ def read_period(
         ],
         halted=sum(1 for r in recs if r.state == S.REJECTED and r.error_code == "halted"),
         aborted_by_kill_switch=sum(1 for r in recs if r.state == S.ABORTED and r.error_code == "halted"),
-        changes=[_change(e) for e in events if e["type"] not in _KILL_TYPES and e["type"] not in _NOT_CHANGES],
+        changes=[_change(e) for e in events
+                 if e["type"] not in (*_KILL_TYPES, *_NOT_CHANGES, *_ROLLBACK_TYPES)],
         shadow=_shadow(events),
+        rollbacks=_rollbacks(events),
     )
+
+
+def _rollbacks(events: list[dict[str, Any]]) -> list[RollbackBatch]:
+    """Rollback batches requested in the window, with the batch decision when it is in the window too."""
+    decided = {str(e["payload"].get("batch_id")): e["payload"] for e in events if e["type"] == "rollback.approved"}
+    out = []
+    for e in events:
+        if e["type"] != "rollback.requested":
+            continue
+        p = e["payload"]
+        decision = decided.get(str(p.get("batch_id")), {})
+        out.append(RollbackBatch(
+            ts=e["ts"], batch_id=str(p.get("batch_id")), by=str(p.get("by")), reason=str(p.get("reason")),
+            since=str(p.get("since")), until=str(p.get("until")), plan_hash=str(p.get("plan_hash")),
+            counts={str(k): int(v) for k, v in (p.get("counts") or {}).items()},
+            approved_by=decision.get("operator"), approved=len(decision.get("requests") or []),
+        ))
+    return out
 
 
 def _top(counter: Counter[Any]) -> Iterable[tuple[Any, int]]:

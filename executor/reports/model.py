@@ -24,6 +24,7 @@ __all__ = [
     "LocatorCount",
     "Period",
     "Report",
+    "RollbackBatch",
     "ShadowDiff",
     "ShadowSummary",
     "StepCount",
@@ -111,6 +112,21 @@ class KillSwitchEvent(_Model):
     reason: str
 
 
+class RollbackBatch(_Model):
+    """A rollback batch (``steward rollback``): who, why, the window it undid, the plan, the batch decision."""
+
+    ts: str
+    batch_id: str
+    by: str
+    reason: str
+    since: str
+    until: str
+    plan_hash: str
+    counts: dict[str, int] = Field(description="Originals by status: submitted, no_inverse, already_compensated...")
+    approved_by: str | None = Field(None, description="Who approved the batch in one decision (None: not yet).")
+    approved: int = Field(0, description="Compensating requests that decision approved.")
+
+
 class Change(_Model):
     """A catalog or policy event: a version loaded, a rollout started, promoted, rolled back or refused."""
 
@@ -177,6 +193,7 @@ class Period(_Model):
     aborted_by_kill_switch: int = Field(description="Requests stopped before their commit by a kill switch.")
     changes: list[Change]
     shadow: ShadowSummary
+    rollbacks: list[RollbackBatch] = Field(default_factory=list, description="Rollback batches made in the window.")
 
 
 class Report(_Model):

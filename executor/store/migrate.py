@@ -37,13 +37,15 @@ __all__ = ["BASELINE", "HEAD", "SCHEMA_TABLES", "VERSION_TABLE", "SchemaStatus",
 
 VERSION_TABLE = "steward_schema_version"
 BASELINE = "0001"
-HEAD = "0005"  # tests pin this to the newest file under executor/migrations/versions
+HEAD = "0006"  # tests pin this to the newest file under executor/migrations/versions
 # Every table the HEAD schema has; a missing one means a damaged database.
 SCHEMA_TABLES: frozenset[str] = frozenset(
     {
         "steward_requests",
         "steward_kill_switches",
         "steward_policy_rollout",
+        "steward_rollback_batches",
+        "steward_compensations",
         "steward_api_keys",
         "audit_entries",
         "audit_tree_nodes",
@@ -51,7 +53,9 @@ SCHEMA_TABLES: frozenset[str] = frozenset(
     }
 )
 # Tables a database from before migrations must have for ``upgrade`` to adopt it.
-_PRE_MIGRATION_REQUIRED = frozenset(SCHEMA_TABLES - {"steward_api_keys", "steward_policy_rollout"})
+_PRE_MIGRATION_REQUIRED = frozenset(
+    SCHEMA_TABLES - {"steward_api_keys", "steward_policy_rollout", "steward_rollback_batches", "steward_compensations"}
+)
 _LOCK = 0x5354_4557_4100_0002  # "STEWA" + 2: serializes migrations of one database
 _UPGRADE_HINT = "run `steward db upgrade`"
 

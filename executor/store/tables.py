@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["kill_switches", "metadata", "policy_rollout", "requests"]
+__all__ = ["compensations", "kill_switches", "metadata", "policy_rollout", "requests", "rollback_batches"]
 
 metadata = MetaData()
 
@@ -95,3 +95,32 @@ policy_rollout = Table(
     Column("reason", Text, nullable=False),
     Column("started_at", Float, nullable=False),
 )
+
+# Rollback (migration 0006, ``executor.rollback``): one row per rollback batch, and one per original request a
+# rollback claimed. ``original_id`` is the primary key: a request is compensated at most once (a new batch may
+# take over the claim only when the earlier compensation ended without changing anything).
+rollback_batches = Table(
+    "steward_rollback_batches",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("requester", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("plan_hash", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("approved_by", String(200), nullable=True),
+    Column("approved_at", Float, nullable=True),
+)
+
+compensations = Table(
+    "steward_compensations",
+    metadata,
+    Column("original_id", String(40), primary_key=True),
+    Column("batch_id", String(40), nullable=False),
+    Column("compensation_id", String(40), nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_steward_compensations_batch", compensations.c.batch_id)
+Index("ix_steward_compensations_compensation", compensations.c.compensation_id)

@@ -73,12 +73,14 @@ def _write(folder: Path, **files: str) -> Path:
 
 class TestShippedCatalog:
     def test_loads_both_targets_and_their_actions(self) -> None:
-        """The shipped catalog loads the billing console's four actions and the orders admin's six."""
+        """The shipped catalog loads the billing console's five actions and the orders admin's six."""
         catalog = load_catalog(DEFAULT_CATALOG_DIR, env={})
         assert set(catalog.targets) == {"billing_console", "orders_admin"}
         by_target = {t: {n for n, a in catalog.actions.items() if a.target == t} for t in catalog.targets}
         assert by_target == {
-            "billing_console": {"lookup_account", "issue_credit", "update_contact_email", "cancel_subscription"},
+            "billing_console": {
+                "lookup_account", "issue_credit", "reverse_credit", "update_contact_email", "cancel_subscription",
+            },
             "orders_admin": {
                 "lookup_order", "refund_order", "change_shipping_address", "cancel_order", "add_internal_note",
                 "create_shipment",
@@ -225,6 +227,7 @@ def test_public_names_are_pinned() -> None:
             "CatalogError",
             "CatalogProblem",
             "Comparison",
+            "Compensation",
             "DraftError",
             "ExpectSpec",
             "ExtractSpec",
@@ -244,6 +247,7 @@ def test_public_names_are_pinned() -> None:
             "UnknownActionError",
             "WaitForSpec",
             "check_catalog",
+            "check_compensation",
             "coerce_text_params",
             "draft_catalog",
             "load_catalog",
@@ -251,6 +255,7 @@ def test_public_names_are_pinned() -> None:
             "origin_of",
             "parse_number",
             "render",
+            "render_compensation",
             "render_step",
             "request_ref",
             "strictest",

@@ -25,6 +25,7 @@ FILLS = {
         "      - goto: /accounts/ACC-000042/credits\n"
         '      - expect: {test_id: credit-row, nth: 0, contains: "{params.reason}"}'
     ),
+    "    compensate: {none: DRAFT_GAP}": "    compensate: {none: Recorded for a test; nothing undoes it}",
 }
 
 

@@ -59,6 +59,10 @@ class _World:
             "context": {"agent_confidence": 0.95}})
         self.to_confirm, self.params_hash = email.json()["id"], email.json()["params_hash"]
         self.to_cancel = post("/v1/actions", headers=agent, json={**credit, "idempotency_key": "third"}).json()["id"]
+        # A rollback batch asked for by another operator (the operator key approves it: never its own).
+        from executor.rollback import Window, rollback
+
+        self.batch = rollback(api.steward, Window(0.0, 1.0), "rhea.ops", "drill").batch_id
         killed = post("/v1/kill-switch", headers=api.h("operator"),
                       json={"scope": "action:cancel_subscription", "reason": "incident 7"})
         assert killed.status_code == 201, killed.text
@@ -97,6 +101,11 @@ class _World:
             ("GET", "/v1/audit/affected", "auditor", {"query": {"since": "2000-01-01"}}),
             ("GET", "/v1/audit/export", "auditor", {}),
             ("GET", "/v1/ops/overview", "auditor", {}),
+            ("POST", "/v1/rollback", "operator", {"body": {
+                "since": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:00:00Z", "reason": "drill", "dry_run": True}}),
+            ("GET", "/v1/rollback/{batch_id}", "auditor", {"path_parameters": {"batch_id": self.batch}}),
+            ("POST", "/v1/rollback/{batch_id}/approve", "operator", {
+                "path_parameters": {"batch_id": self.batch}, "body": {"note": "ok"}}),
         ]
 
     def real_ids(self, path: str) -> dict[str, Any]:
@@ -110,6 +119,8 @@ class _World:
             out["seq"] = 0
         if "{scope}" in path:
             out["scope"] = "target:billing_console"
+        if "{batch_id}" in path:
+            out["batch_id"] = self.batch
         return out
 
 

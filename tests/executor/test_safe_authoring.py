@@ -27,6 +27,7 @@ actions:
     verify:
       - goto: /credits
       - expect: {test_id: credit-row, has_text: "{params.reason}"}
+    compensate: {none: A test action; nothing undoes it}
 """
 
 
@@ -35,7 +36,7 @@ class TestCatalogCheckStrict:
         """steward catalog check --strict passes on the shipped catalog (billing console and orders admin)."""
         result = CliRunner().invoke(app, ["catalog", "check", "--strict"])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("ok: 2 target(s), 10 action(s)")
+        assert result.output.startswith("ok: 2 target(s), 11 action(s)")
 
     def test_warnings_fail_only_strict(self, tmp_path: Path) -> None:
         """Warnings print with file:line; exit 0 without --strict, 1 with it."""

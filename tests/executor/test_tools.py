@@ -14,8 +14,9 @@ from executor.config import DEFAULT_CATALOG_DIR
 from executor.models import SubmitRequest
 from executor.tools import openai_tools, tool_call_to_submission
 
-_ACTIONS = ["lookup_account", "issue_credit", "update_contact_email", "cancel_subscription", "lookup_order",
-            "refund_order", "change_shipping_address", "cancel_order", "add_internal_note", "create_shipment"]
+_ACTIONS = ["lookup_account", "issue_credit", "reverse_credit", "update_contact_email", "cancel_subscription",
+            "lookup_order", "refund_order", "change_shipping_address", "cancel_order", "add_internal_note",
+            "create_shipment"]
 
 
 class TestOpenAITools:
@@ -50,4 +51,4 @@ class TestOpenAITools:
     def test_cli(self) -> None:
         """steward catalog tools prints the schemas as JSON."""
         result = CliRunner().invoke(app, ["catalog", "tools"])
-        assert result.exit_code == 0 and len(json.loads(result.output)["tools"]) == 13
+        assert result.exit_code == 0 and len(json.loads(result.output)["tools"]) == 14

@@ -308,8 +308,8 @@ class TestDecision:
     def test_rules_for_is_selected_by_action(
         self, default_policy: Policy, catalog: Catalog
     ) -> None:
-        """Only rules selecting the action are evaluated for it."""
+        """Only rules selecting the action are evaluated for it (rollbacks-approved selects every action)."""
         ids = [r.id for r in default_policy.rules_for(catalog.action("lookup_account"))]
-        assert ids == []
+        assert ids == ["rollbacks-approved"]
         ids = [r.id for r in default_policy.rules_for(catalog.action("cancel_subscription"))]
-        assert ids == ["cancellation-approval", "low-agent-confidence"]
+        assert ids == ["cancellation-approval", "low-agent-confidence", "rollbacks-approved"]

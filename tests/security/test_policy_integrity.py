@@ -48,7 +48,7 @@ class TestTruncatedPolicy:
         with no confidence run autonomously."""
         catalog = load_catalog(DEFAULT_CATALOG_DIR)
         full, cut = load_policy(DEFAULT_POLICY_PATH, catalog), load_policy(cut_policy, catalog)
-        assert (len(cut.rules), len(cut.limits)) == (2, 0) and (len(full.rules), len(full.limits)) == (11, 5)
+        assert (len(cut.rules), len(cut.limits)) == (2, 0) and (len(full.rules), len(full.limits)) == (12, 5)
         request = PolicyInput(action=catalog.action("issue_credit"), params=CREDIT,
                               context={"account_tier": "standard"}, requester="bot")
         assert cut.decide(request).action_class is ActionClass.AUTONOMOUS
@@ -131,7 +131,7 @@ class TestCheckCommands:
         """`policy check` shows the sha256, rule and limit counts, the files and the end marker."""
         result = runner.invoke(app, ["policy", "check"])
         assert result.exit_code == 0, result.output
-        assert f"11 rules, 5 limits, version {sha(DEFAULT_POLICY_PATH)}" in result.stdout
+        assert f"12 rules, 5 limits, version {sha(DEFAULT_POLICY_PATH)}" in result.stdout
         assert str(DEFAULT_POLICY_PATH) in result.stdout and "end: true" in result.stdout
 
     def test_catalog_check_prints_version_counts_and_files(self, billing: Any) -> None:
@@ -139,7 +139,7 @@ class TestCheckCommands:
         result = runner.invoke(app, ["catalog", "check", "--json"])
         data = __import__("json").loads(result.stdout)
         assert result.exit_code == 0 and data["ok"]
-        assert (data["target_count"], data["action_count"]) == (2, 10)
+        assert (data["target_count"], data["action_count"]) == (2, 11)
         assert data["version"] == load_catalog(DEFAULT_CATALOG_DIR).version and data["end_marker"]
         assert data["files"] == [str(CATALOG_FILE), str(CATALOG_FILE.with_name("orders_admin.yaml"))]
 
