@@ -33,7 +33,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-_SCRIPTS = ("core.js", "proof.js", "requests.js", "decisions.js", "audit.js", "ops.js", "app.js")
+_SCRIPTS = ("core.js", "proof.js", "requests.js", "decisions.js", "audit.js", "rollback.js", "ops.js", "app.js")
 _FILES = {
     "": ("index.html", "text/html; charset=utf-8"),
     "app.css": ("app.css", "text/css; charset=utf-8"),

@@ -442,3 +442,34 @@ class TestQuality:
             if seen[-1] == "Approve":
                 break
         assert "Approve" in seen, seen
+
+
+class TestRollbackFromTheConsole:
+    def test_plan_roll_back_and_approve_the_batch(self, world: World, open_as: Open) -> None:
+        """Issue 18, item 4: the affected view plans a rollback, submits it, and another operator approves the batch."""
+        from executor.apikeys import KeyStore
+
+        _, world.api.tokens["operator2"] = KeyStore(world.api.steward.engine).create("sam", "operator")
+        page = open_as("operator", "#/affected?since=2000-01-01")
+        expect(page.locator("#affected tbody tr")).to_have_count(1)
+        page.get_by_label("Rollback reason").fill("INC-42: credits by a bad policy")
+        page.get_by_role("button", name="Plan the rollback").click()
+        plan = page.locator("#rb-out")
+        expect(plan).to_contain_text("dry run: nothing recorded")
+        expect(plan.locator("tbody tr")).to_have_count(1)
+        expect(plan.locator("tbody tr").first).to_contain_text("reverse_credit")
+        assert _db_ids(world, action="reverse_credit") == []  # the plan recorded nothing
+        page.get_by_role("button", name="Roll back 1 request(s)").click()
+        page.get_by_role("button", name="Confirm rollback").click()
+        expect(page).to_have_url(re.compile(r"batch=rb_"))
+        expect(plan).to_contain_text("the approver is never the requester")
+        expect(page.get_by_role("button", name="Approve the batch")).to_have_count(0)
+        compensations = _db_ids(world, action="reverse_credit")
+        assert len(compensations) == 1
+        deep = page.url.split("/console", 1)[1]
+        other = open_as("operator2", deep)
+        other.get_by_role("button", name="Approve the batch").click()
+        other.get_by_role("button", name="Confirm batch approval").click()
+        expect(other.locator("#status")).to_contain_text("Approved 1 compensating request(s)")
+        expect(other.locator("#rb-out")).to_contain_text("by sam")
+        assert _db_ids(world, action="reverse_credit", state="queued") == compensations

@@ -55,7 +55,7 @@ async function route() {
     else if (name === "approvals") { shownApprovals = null; poll(refreshApprovals); tickTimer = setInterval(tickCountdowns, 1000); }
     else if (name === "kill-switches") poll(refreshSwitches);
     else if (name === "audit") { lastEventSeq = -1; $("events").tBodies[0].replaceChildren(); poll(refreshEvents); }
-    else if (name === "affected") await showAffected(params);
+    else if (name === "affected") { await showAffected(params); await showRollback(params); }
     else if (name === "ops") await showOps();
   } catch (error) {
     failed(error);
@@ -111,6 +111,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("export").addEventListener("click", downloadExport);
   $("affected-form").addEventListener("submit", affectedSubmit);
   $("affected-csv").addEventListener("click", affectedCsv);
+  $("rollback-form").addEventListener("submit", planRollback);
   window.addEventListener("hashchange", route);
   new MutationObserver(() => labelCells($("content"))).observe($("content"), { childList: true, subtree: true });
   if (sessionStorage.getItem(KEY)) start();
