@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
-__all__ = ["CHROMIUM_ARGS", "DISABLED_FEATURES", "PLAYWRIGHT_DISABLED_FEATURES", "find_chromium", "launch_args"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "DISABLED_FEATURES",
+    "PLAYWRIGHT_DISABLED_FEATURES",
+    "find_chromium",
+    "launch_args",
+    "server_options",
+]
 
 # Chromium reads only the last --disable-features, which replaces Playwright's own list
 # (playwright-core's chromiumSwitches.ts), so that list is repeated here; a test checks it
@@ -66,3 +74,25 @@ def launch_args() -> list[str]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
     return args
+
+
+def server_options(*, host: str, port: int, ws_path: str, headless: bool = True) -> dict[str, Any]:
+    """Playwright ``launchServer`` options for a remote browser server with this project's flags pinned.
+
+    A remote worker cannot choose the flags of a browser it connects to (Playwright's
+    ``run-server`` drops a client's ``args`` unless started ``--unsafe``, which would let
+    any client name an executable), so the server itself launches Chromium with the
+    same confinement flags a local worker uses: no shared workers, no non-proxied
+    WebRTC UDP, no background calls home.
+    """
+    options: dict[str, Any] = {
+        "headless": headless,
+        "args": launch_args(),
+        "host": host,
+        "port": port,
+        "wsPath": ws_path,
+    }
+    executable = find_chromium()
+    if executable:
+        options["executablePath"] = executable
+    return options

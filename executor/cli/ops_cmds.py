@@ -269,6 +269,9 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option(help="Drain the queue, then exit.")] = False,
         concurrency: Annotated[int, typer.Option(min=1, max=32, help="Actions at once.")] = 1,
         ws_endpoint: Annotated[str | None, typer.Option(help="Remote Playwright browser server.")] = None,
+        gate_host: Annotated[
+            str, typer.Option(help="Address of this host the (remote) browser reaches the network gate on.")
+        ] = "127.0.0.1",
         lease_seconds: Annotated[
             float | None, typer.Option(min=1, help="Lease length (default $STEWARD_LEASE_S, else 30).")
         ] = None,
@@ -299,7 +302,7 @@ def register(app: typer.Typer) -> None:
                                witness=witness)
 
         async def main() -> int:
-            driver = PlaywrightDriver(ws_endpoint=ws_endpoint)
+            driver = PlaywrightDriver(ws_endpoint=ws_endpoint, gate_host=gate_host)
             await driver.start()
             w = Worker(steward, driver, concurrency=concurrency, lease_s=lease_seconds)
             try:
