@@ -112,6 +112,7 @@ class PlaywrightDriver:
         self._confinements: list[Confinement] = []
         # Browser contexts open right now (the steward_browser_contexts_open gauge reads it).
         self.contexts_open = 0
+        self._closing = False
 
     async def start(self) -> None:
         self._pw = await async_playwright().start()
@@ -130,7 +131,7 @@ class PlaywrightDriver:
         browser = await self._pw.chromium.connect(self.ws_endpoint)
 
         def lost(_: Any) -> None:
-            if browser is self._browser:  # its contexts are gone: pooled ones must not be handed out
+            if browser is self._browser and not self._closing:  # its contexts are gone: none may be handed out
                 log.warning("browser.disconnected", endpoint=_endpoint_host(self.ws_endpoint))
                 self._idle.clear()
 
@@ -159,6 +160,7 @@ class PlaywrightDriver:
 
     async def close(self) -> None:
         """Sign out every idle pooled session, then close the browser."""
+        self._closing = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
