@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
     "CHROMIUM_ARGS",
     "DISABLED_FEATURES",
     "PLAYWRIGHT_DISABLED_FEATURES",
     "find_chromium",
+    "gate_host_for",
     "launch_args",
     "server_options",
 ]
@@ -96,3 +99,21 @@ def server_options(*, host: str, port: int, ws_path: str, headless: bool = True)
     if executable:
         options["executablePath"] = executable
     return options
+
+
+def gate_host_for(ws_endpoint: str | None) -> str:
+    """The address of this host that a browser at ``ws_endpoint`` reaches: where the network gates listen.
+
+    Loopback for a local browser. For a remote one, the local address of the route
+    to the browser server's host (a UDP "connect" sends nothing; it only picks the
+    interface), so each worker of a fleet advertises its own address without
+    configuration.
+    """
+    host = urlsplit(ws_endpoint).hostname if ws_endpoint else None
+    if not host or host in ("127.0.0.1", "localhost", "::1"):
+        return "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    infos = socket.getaddrinfo(host, 9, family, socket.SOCK_DGRAM)
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect(infos[0][4])
+        return str(probe.getsockname()[0])

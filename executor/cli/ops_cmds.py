@@ -270,8 +270,10 @@ def register(app: typer.Typer) -> None:
         concurrency: Annotated[int, typer.Option(min=1, max=32, help="Actions at once.")] = 1,
         ws_endpoint: Annotated[str | None, typer.Option(help="Remote Playwright browser server.")] = None,
         gate_host: Annotated[
-            str, typer.Option(help="Address of this host the (remote) browser reaches the network gate on.")
-        ] = "127.0.0.1",
+            str | None,
+            typer.Option(help="Address of this host the browser reaches the network gate on (default: the "
+                              "address routing to the --ws-endpoint host, else 127.0.0.1)."),
+        ] = None,
         lease_seconds: Annotated[
             float | None, typer.Option(min=1, help="Lease length (default $STEWARD_LEASE_S, else 30).")
         ] = None,
@@ -293,6 +295,7 @@ def register(app: typer.Typer) -> None:
         import asyncio
         import contextlib
 
+        from executor.browser.launch import gate_host_for
         from executor.browser.playwright_driver import PlaywrightDriver
         from executor.health import HealthServer
         from executor.worker import Worker
@@ -302,7 +305,7 @@ def register(app: typer.Typer) -> None:
                                witness=witness)
 
         async def main() -> int:
-            driver = PlaywrightDriver(ws_endpoint=ws_endpoint, gate_host=gate_host)
+            driver = PlaywrightDriver(ws_endpoint=ws_endpoint, gate_host=gate_host or gate_host_for(ws_endpoint))
             await driver.start()
             w = Worker(steward, driver, concurrency=concurrency, lease_s=lease_seconds)
             try:

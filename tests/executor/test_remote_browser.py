@@ -231,3 +231,18 @@ class TestConnectionDrops:
         types = [e.type for e in steward.audit.entries(action_id=rec.id)]
         assert "commit.started" not in types and "step.retry" in types
         assert billing.db.credits(acc) == []
+
+
+class TestGateAddress:
+    def test_loopback_browser_uses_loopback(self) -> None:
+        """A local or loopback browser server reaches the gates on 127.0.0.1."""
+        from executor.browser.launch import gate_host_for
+
+        assert gate_host_for(None) == gate_host_for("ws://127.0.0.1:3000/x") == "127.0.0.1"
+
+    def test_remote_browser_gets_the_routing_address(self) -> None:
+        """A browser on another host is told this host's address on the route to it, never loopback."""
+        from executor.browser.launch import gate_host_for
+
+        address = gate_host_for("ws://192.0.2.10:3000/x")  # TEST-NET-1: routed by the default route, never sent to
+        assert address != "127.0.0.1" and socket.inet_aton(address)
