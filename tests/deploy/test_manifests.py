@@ -103,7 +103,7 @@ class TestSyntax:
 
 class TestFleetLayout:
     def test_kubernetes_parts(self) -> None:
-        """PostgreSQL, the migration job, and Deployments of API servers, workers and browser servers, each a Service."""
+        """PostgreSQL, the migration job, Deployments of API servers, workers and browser servers, their Services."""
         deployments, services = _by_kind("Deployment"), _by_kind("Service")
         assert {"steward-api", "steward-worker", "steward-browser"} <= set(deployments)
         assert {"steward-api", "steward-browser", "steward-postgres"} <= set(services)
