@@ -84,7 +84,8 @@ def _fresh_schema(pg_url: str) -> Iterator[str]:
 
 def _catalog(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    shutil.copy(DEFAULT_CATALOG_DIR / "billing_console.yaml", folder / "billing_console.yaml")
+    for shipped in DEFAULT_CATALOG_DIR.glob("*.yaml"):  # the policy names actions of every shipped target
+        shutil.copy(shipped, folder / shipped.name)
     (folder / "bench_wait.yaml").write_text(_WAIT_CATALOG)
     return folder
 
