@@ -40,6 +40,7 @@ from executor.config import DEFAULT_CATALOG_DIR, Settings
 from executor.fixture_env import billing_env
 from executor.models import RequestContext, SubmitRequest
 from executor.service import Steward
+from executor.store import RequestRecord
 
 __all__ = ["FLEET_P99_MS", "ONE_NODE_P99_MS", "run_fleet_bench", "summarize"]
 
@@ -130,14 +131,14 @@ def _credit(i: int) -> SubmitRequest:
     )
 
 
-def _until_terminal(steward: Steward, ids: list[str], fleet: _Fleet, timeout_s: float) -> list[Any]:
+def _until_terminal(steward: Steward, ids: list[str], fleet: _Fleet, timeout_s: float) -> list[RequestRecord]:
     deadline = time.monotonic() + timeout_s
-    pending, done = list(ids), []
+    pending, done = list(ids), list[RequestRecord]()
     while pending:
         fleet.check()
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(pending)} request(s) not finished within {timeout_s:g} s")
-        still = []
+        still: list[RequestRecord] = []
         for request_id in pending:
             rec = steward.get(request_id)
             (done if rec.terminal else still).append(rec)
@@ -186,7 +187,7 @@ def _kill_trial(steward: Steward, fleet: _Fleet, slots: int, trial: int) -> floa
     states = {r.state.value for r in done}
     if states != {"aborted"}:
         raise RuntimeError(f"trial {trial}: requests ended {sorted(states)}, expected aborted")
-    return max(0.0, (max(r.updated_at for r in done) - engaged) * 1000)
+    return float(max(0.0, (max(r.updated_at for r in done) - engaged) * 1000))
 
 
 def _level(

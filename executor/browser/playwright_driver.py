@@ -127,12 +127,13 @@ class PlaywrightDriver:
 
     async def _connect(self) -> Browser:
         """Connect to the remote browser server; a lost connection forgets the sessions built on it."""
-        assert self._pw is not None and self.ws_endpoint is not None
-        browser = await self._pw.chromium.connect(self.ws_endpoint)
+        endpoint = self.ws_endpoint
+        assert self._pw is not None and endpoint is not None
+        browser = await self._pw.chromium.connect(endpoint)
 
         def lost(_: Any) -> None:
             if browser is self._browser and not self._closing:  # its contexts are gone: none may be handed out
-                log.warning("browser.disconnected", endpoint=_endpoint_host(self.ws_endpoint))
+                log.warning("browser.disconnected", endpoint=_endpoint_host(endpoint))
                 self._idle.clear()
 
         browser.on("disconnected", lost)
