@@ -294,6 +294,7 @@ def register(app: typer.Typer) -> None:
         """Run a worker: claim queued requests and execute them in the browser."""
         import asyncio
         import contextlib
+        import signal
 
         from executor.browser.launch import gate_host_for
         from executor.browser.playwright_driver import PlaywrightDriver
@@ -308,6 +309,10 @@ def register(app: typer.Typer) -> None:
             driver = PlaywrightDriver(ws_endpoint=ws_endpoint, gate_host=gate_host or gate_host_for(ws_endpoint))
             await driver.start()
             w = Worker(steward, driver, concurrency=concurrency, lease_s=lease_seconds)
+            # A container's stop (SIGTERM) drains like Ctrl-C: nothing new is claimed, running actions finish.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError):  # Windows: no signal handlers on the loop
+                    asyncio.get_running_loop().add_signal_handler(sig, w.stop)
             try:
                 finished = await w.run(once=once)
             finally:
