@@ -88,7 +88,7 @@ def remote_driver(loop_thread: LoopThread, browser_server: BrowserServer, billin
     """A driver connected to the browser server (its own session pool, as a worker on another host has)."""
     from executor.browser.playwright_driver import PlaywrightDriver
 
-    drv = PlaywrightDriver(ws_endpoint=browser_server.url, step_timeout_ms=5_000)
+    drv = PlaywrightDriver(ws_endpoint=browser_server.url, step_timeout_ms=15_000)  # a loaded machine
     loop_thread.run(drv.start())
     yield drv
     loop_thread.run(drv.close())
