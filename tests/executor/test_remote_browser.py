@@ -215,6 +215,36 @@ class TestConnectionDrops:
         assert types.count("commit.started") == 1
         assert [c.amount_cents for c in billing.db.credits(acc)] == [111]
 
+    def test_drop_after_the_commit_started_is_settled_by_verification(
+        self, make_steward: Any, run_remote: Any, browser_server: BrowserServer, billing: Any, accounts: Any,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The server dies right after commit.started: in_doubt, a verify-only run decides; no second commit."""
+        steward = make_steward(f"sqlite:///{tmp_path / 'after.db'}")
+        real = steward.store.mark_commit_started
+
+        def mark_then_drop(*args: Any, **kwargs: Any) -> bool:
+            ok = bool(real(*args, **kwargs))
+            browser_server.kill()
+            browser_server.start()
+            return ok
+
+        monkeypatch.setattr(steward.store, "mark_commit_started", mark_then_drop)
+        acc = accounts.take()
+        rec, _ = steward.submit(credit(acc, 333, "Dropped during the commit"), AGENT)
+        run_remote(steward)
+        assert steward.get(rec.id).state.value == "in_doubt"
+        monkeypatch.undo()
+        run_remote(steward)  # a worker's first recovery sweep settles it, verify-only
+        rec = steward.get(rec.id)
+        types = [e.type for e in steward.audit.entries(action_id=rec.id)]
+        assert types.count("commit.started") == 1  # never committed twice
+        credits = [c.amount_cents for c in billing.db.credits(acc)]
+        # Settled by a verify-only run through the reconnected browser: succeeded when the credit is there;
+        # when the click never landed, not done and flagged for a person (unverified), never retried blindly.
+        assert (rec.state.value, credits) in [("succeeded", [333]), ("unverified", []), ("failed", [])], (
+            rec.state.value, credits)
+
     def test_server_gone_fails_without_committing(
         self, make_steward: Any, run_remote: Any, remote_driver: Any, browser_server: BrowserServer, billing: Any,
         accounts: Any, tmp_path: Path,
