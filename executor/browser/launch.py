@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["CHROMIUM_ARGS", "DISABLED_FEATURES", "PLAYWRIGHT_DISABLED_FEATURES", "find_chromium", "launch_args"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "DISABLED_FEATURES",
+    "PLAYWRIGHT_DISABLED_FEATURES",
+    "find_chromium",
+    "gate_host_for",
+    "launch_args",
+    "server_options",
+]
 
 # Chromium reads only the last --disable-features, which replaces Playwright's own list
 # (playwright-core's chromiumSwitches.ts), so that list is repeated here; a test checks it
@@ -66,3 +77,43 @@ def launch_args() -> list[str]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
     return args
+
+
+def server_options(*, host: str, port: int, ws_path: str, headless: bool = True) -> dict[str, Any]:
+    """Playwright ``launchServer`` options for a remote browser server with this project's flags pinned.
+
+    A remote worker cannot choose the flags of a browser it connects to (Playwright's
+    ``run-server`` drops a client's ``args`` unless started ``--unsafe``, which would let
+    any client name an executable), so the server itself launches Chromium with the
+    same confinement flags a local worker uses: no shared workers, no non-proxied
+    WebRTC UDP, no background calls home.
+    """
+    options: dict[str, Any] = {
+        "headless": headless,
+        "args": launch_args(),
+        "host": host,
+        "port": port,
+        "wsPath": ws_path,
+    }
+    executable = find_chromium()
+    if executable:
+        options["executablePath"] = executable
+    return options
+
+
+def gate_host_for(ws_endpoint: str | None) -> str:
+    """The address of this host that a browser at ``ws_endpoint`` reaches: where the network gates listen.
+
+    Loopback for a local browser. For a remote one, the local address of the route
+    to the browser server's host (a UDP "connect" sends nothing; it only picks the
+    interface), so each worker of a fleet advertises its own address without
+    configuration.
+    """
+    host = urlsplit(ws_endpoint).hostname if ws_endpoint else None
+    if not host or host in ("127.0.0.1", "localhost", "::1"):
+        return "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    infos = socket.getaddrinfo(host, 9, family, socket.SOCK_DGRAM)
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect(infos[0][4])
+        return str(probe.getsockname()[0])

@@ -31,6 +31,7 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
@@ -44,7 +45,7 @@ from executor.browser.locate import build_locator
 from executor.browser.perform import classify, perform_step
 from executor.browser.pool import Pooled, Ready, close_context
 from executor.browser.trace_scrub import Sensitive, scrub_trace
-from executor.errors import ExecutionError, LoginFailed, SessionLost
+from executor.errors import ExecutionError, LoginFailed, SessionLost, TransientFault
 
 __all__ = ["PlaywrightDriver", "PlaywrightSession", "close_context"]
 
@@ -71,6 +72,11 @@ def resolve_credentials(target: Target) -> dict[str, str]:
 def _login_path(target: Target) -> str | None:
     first = next((s.goto for s in target.login if s.goto is not None), None)
     return first.split("?", 1)[0] if first else None
+
+
+def _endpoint_host(url: str) -> str:
+    """host:port of a websocket endpoint: its path may be a shared secret and is never logged."""
+    return urlsplit(url).netloc
 
 
 class PlaywrightDriver:
@@ -106,11 +112,12 @@ class PlaywrightDriver:
         self._confinements: list[Confinement] = []
         # Browser contexts open right now (the steward_browser_contexts_open gauge reads it).
         self.contexts_open = 0
+        self._closing = False
 
     async def start(self) -> None:
         self._pw = await async_playwright().start()
         if self.ws_endpoint:
-            self._browser = await self._pw.chromium.connect(self.ws_endpoint)
+            self._browser = await self._connect()
         else:
             self._browser = await self._pw.chromium.launch(
                 executable_path=find_chromium(), headless=self.headless, args=launch_args()
@@ -118,8 +125,43 @@ class PlaywrightDriver:
         self._loop = asyncio.get_running_loop()
         self._sweeper = asyncio.create_task(self._sweep())
 
+    async def _connect(self) -> Browser:
+        """Connect to the remote browser server; a lost connection forgets the sessions built on it."""
+        endpoint = self.ws_endpoint
+        assert self._pw is not None and endpoint is not None
+        browser = await self._pw.chromium.connect(endpoint)
+
+        def lost(_: Any) -> None:
+            if browser is self._browser and not self._closing:  # its contexts are gone: none may be handed out
+                log.warning("browser.disconnected", endpoint=_endpoint_host(endpoint))
+                self._idle.clear()
+
+        browser.on("disconnected", lost)
+        return browser
+
+    async def _reconnect(self) -> None:
+        """A remote browser whose connection dropped is reached again before the next context.
+
+        Failing that, the error is a transient fault: nothing was committed, so the
+        runner retries the request with backoff (and, past the commit, verification
+        settles it on a later sweep).
+        """
+        if not self.ws_endpoint or self._browser is None or self._browser.is_connected():
+            return
+        async with self._locks.setdefault("\0reconnect", asyncio.Lock()):
+            if self._browser.is_connected():
+                return
+            try:
+                self._browser = await self._connect()
+            except PlaywrightError as exc:
+                where = _endpoint_host(self.ws_endpoint)
+                raise TransientFault(f"browser server {where} unreachable: {str(exc).splitlines()[0][:200]}",
+                                     step="open session") from None
+            log.info("browser.reconnected", endpoint=_endpoint_host(self.ws_endpoint))
+
     async def close(self) -> None:
         """Sign out every idle pooled session, then close the browser."""
+        self._closing = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -146,6 +188,7 @@ class PlaywrightDriver:
 
     async def new_context(self, target: Target, state: Any) -> tuple[BrowserContext, Confinement]:
         """A context confined to the target's origins (route layer and network gate), service workers blocked."""
+        await self._reconnect()
         confinement = Confinement(frozenset(target.allowed_origins), gate_host=self.gate_host)
         proxy = await confinement.open_gate()
         # Kept so close() can stop the gates of contexts nobody finished (a run cut short).
@@ -190,6 +233,7 @@ class PlaywrightDriver:
         Trusted when the session just logged in or worked moments ago.
         """
         self._targets[target.name] = target
+        await self._reconnect()
         await self.evict_idle(target)
         lock = self._locks.setdefault(target.name, asyncio.Lock())
         async with lock:

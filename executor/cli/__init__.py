@@ -33,6 +33,7 @@ def _mount_optional() -> None:
         api_cmds,
         audit_cmds,
         bench_cmds,
+        browser_cmds,
         db_cmds,
         demo_cmd,
         patch_cmds,
@@ -52,6 +53,7 @@ def _mount_optional() -> None:
     app.add_typer(db_cmds.app)
     app.add_typer(api_cmds.app)
     demo_cmd.register(app)
+    browser_cmds.register(app)
     report_cmds.register(app)
     rollback_cmds.register(app)
 

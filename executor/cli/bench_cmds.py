@@ -170,3 +170,28 @@ def bench_client_import(
     else:
         typer.echo(summarize(result))
     _wrote(out)
+
+
+@app.command("fleet")
+@friendly_errors
+def bench_fleet(
+    workers: Annotated[
+        list[int] | None, typer.Option("--workers", min=1, max=16, help="Workers per level (repeat; default 1 2 4).")
+    ] = None,
+    actions: Annotated[int, typer.Option(min=1, max=10_000, help="Credits submitted at once per level.")] = 24,
+    trials: Annotated[int, typer.Option(min=1, max=1000, help="Kill-switch trials per level.")] = 50,
+    concurrency: Annotated[int, typer.Option(min=1, max=16, help="Actions at once per worker.")] = 2,
+    pg: Annotated[str | None, typer.Option("--pg", help="PostgreSQL URL (default: $STEWARD_TEST_PG).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Results file.")] = Path("bench-results/fleet.json"),
+    as_json: JsonOption = False,
+) -> None:
+    """Worker processes on one PostgreSQL: actions per minute, and kill switch engage-to-aborted p50/p99."""
+    from benchmarks.fleet import run_fleet_bench, summarize
+
+    result = run_fleet_bench(workers=tuple(workers or (1, 2, 4)), actions=actions, trials=trials,
+                             concurrency=concurrency, pg_url=pg, out=out, say=lambda msg: typer.echo(msg, err=True))
+    if as_json:
+        emit_json(result)
+    else:
+        typer.echo(summarize(result))
+    _wrote(out)

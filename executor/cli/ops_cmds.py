@@ -269,6 +269,11 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option(help="Drain the queue, then exit.")] = False,
         concurrency: Annotated[int, typer.Option(min=1, max=32, help="Actions at once.")] = 1,
         ws_endpoint: Annotated[str | None, typer.Option(help="Remote Playwright browser server.")] = None,
+        gate_host: Annotated[
+            str | None,
+            typer.Option(help="Address of this host the browser reaches the network gate on (default: the "
+                              "address routing to the --ws-endpoint host, else 127.0.0.1)."),
+        ] = None,
         lease_seconds: Annotated[
             float | None, typer.Option(min=1, help="Lease length (default $STEWARD_LEASE_S, else 30).")
         ] = None,
@@ -289,7 +294,9 @@ def register(app: typer.Typer) -> None:
         """Run a worker: claim queued requests and execute them in the browser."""
         import asyncio
         import contextlib
+        import signal
 
+        from executor.browser.launch import gate_host_for
         from executor.browser.playwright_driver import PlaywrightDriver
         from executor.health import HealthServer
         from executor.worker import Worker
@@ -299,9 +306,13 @@ def register(app: typer.Typer) -> None:
                                witness=witness)
 
         async def main() -> int:
-            driver = PlaywrightDriver(ws_endpoint=ws_endpoint)
+            driver = PlaywrightDriver(ws_endpoint=ws_endpoint, gate_host=gate_host or gate_host_for(ws_endpoint))
             await driver.start()
             w = Worker(steward, driver, concurrency=concurrency, lease_s=lease_seconds)
+            # A container's stop (SIGTERM) drains like Ctrl-C: nothing new is claimed, running actions finish.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError):  # Windows: no signal handlers on the loop
+                    asyncio.get_running_loop().add_signal_handler(sig, w.stop)
             try:
                 finished = await w.run(once=once)
             finally:
