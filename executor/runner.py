@@ -359,7 +359,12 @@ class Runner:
         self, run: _Run, session: ActionSession | None, exc: StewardError, attempt: int, policy: RetryPolicy
     ) -> RequestRecord | None:
         """Nothing was committed: abort, fail, or (None) retry from the first step after a backoff."""
-        if isinstance(exc, Halted | FailClosed):
+        if isinstance(exc, Halted):
+            # A halt is recorded at once: the trace (hundreds of ms to stop, scrub and store) is dropped.
+            await self._close(run, session, "aborted", keep_trace=False)
+            return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None),
+                                      trace="not kept: a kill switch halts a run at once")
+        if isinstance(exc, FailClosed):
             await self._close(run, session, "aborted")
             return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None))
         if not isinstance(exc, ExecutionError):
@@ -425,7 +430,7 @@ class Runner:
         except Exception as exc:
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
 
-    async def _close(self, run: _Run, session: ActionSession | None, label: str) -> None:
+    async def _close(self, run: _Run, session: ActionSession | None, label: str, *, keep_trace: bool = True) -> None:
         await self._flush(run)
         if session is None:
             return
@@ -433,7 +438,7 @@ class Runner:
         await self._blocked(run, "login", getattr(session, "login_blocked", []))
         await self._blocked(run, "action", session.blocked)
         try:
-            trace = await session.finish()
+            trace = await session.finish(keep_trace=keep_trace)
         except Exception as exc:  # closing must never mask the real outcome
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
             return

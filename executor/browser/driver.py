@@ -52,8 +52,11 @@ class ActionSession(Protocol):
         """Like ``screenshot``, with the element ``locator`` matches outlined."""
         ...
 
-    async def finish(self) -> bytes | None:
-        """Stop tracing and close; the trace zip, scrubbed of cookies, secrets and PII, when tracing was on."""
+    async def finish(self, keep_trace: bool = True) -> bytes | None:
+        """Stop tracing and close; the trace zip, scrubbed of cookies, secrets and PII, when tracing was on.
+
+        ``keep_trace=False`` closes at once and drops the trace (a kill switch halting the run).
+        """
         ...
 
 

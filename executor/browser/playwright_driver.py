@@ -547,13 +547,13 @@ class PlaywrightSession:
         masks = [build_locator(self.page, s.fill.locator) for s in self.mask if s.fill is not None]
         return await outlined_screenshot(self.page, build_locator(self.page, locator), masks)
 
-    async def finish(self) -> bytes | None:
+    async def finish(self, keep_trace: bool = True) -> bytes | None:
         # The steps are over: the login session is free, and its next context is built while this one closes.
         self.driver.release_state(self.target, self.state)
         self.state = None
         data: bytes | None = None
         try:
-            if self.tracing:
+            if self.tracing and keep_trace:
                 # Cookie values are secrets wherever they show up (a page echoing document.cookie).
                 cookies = [str(c.get("value", "")) for c in await self.ctx.cookies()]
                 with tempfile.TemporaryDirectory(prefix="steward-trace-") as tmp:

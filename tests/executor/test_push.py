@@ -83,6 +83,10 @@ class TestKillSwitchPush:
         rec = lab.get(rec.id)
         assert rec.state.value == "aborted" and rec.error_code == "halted", rec.error_message
         assert "wait_for" in (rec.outcome or {}).get("step", "") and "interrupted mid-step" in rec.error_message
+        # Recorded at once: the halted run's trace is dropped, not stopped, scrubbed and stored first.
+        assert (rec.outcome or {}).get("trace") == "not kept: a kill switch halts a run at once"
+        stored = [e.payload for e in lab.audit.entries(action_id=rec.id, types=["evidence.stored"])]
+        assert not [p for p in stored if p.get("kind") == "trace"], stored
         assert took < 15  # far below the 30 s the wait would have taken; the benchmark measures the latency
 
     def test_other_process_interrupts_a_long_wait(
