@@ -594,6 +594,12 @@ class Steward:
         operator, reason = check_operator(operator), check_text(reason, "the reason").strip()
         return self.store.release(parse_scope(check_text(scope, "the scope")), operator, reason)
 
+    def __enter__(self) -> Steward:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.witnesses is not None:
             self.witnesses.close()

@@ -57,11 +57,8 @@ def register(app: typer.Typer) -> None:
             from openai import OpenAI
 
             llm = OpenAI()
-        steward = open_steward(db, catalog, policy, home, by="handoff-summary")
-        try:
+        with open_steward(db, catalog, policy, home, by="handoff-summary") as steward:
             emit_json(record_summary(steward, request_id, llm, model))
-        finally:
-            steward.close()
 
     @app.command("mcp")
     def mcp(

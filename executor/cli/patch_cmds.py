@@ -39,11 +39,8 @@ def _store(steward: Any) -> PatchStore:
 @friendly_errors
 def patches_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Every patch, oldest first: id, status, action, old and new locator, the request it came from."""
-    steward = open_steward(db, None, None, home, by="catalog-patches")
-    try:
+    with open_steward(db, None, None, home, by="catalog-patches") as steward:
         patches = _store(steward).list()
-    finally:
-        steward.close()
     if as_json:
         emit_json({"patches": [asdict(p) for p in patches]})
         return
@@ -72,8 +69,7 @@ def _decide(patch_id: str, reviewer: str, note: str, verdict: str, db: str | Non
 
     if not reviewer.strip():
         fail("--reviewer must name a person")
-    steward = open_steward(db, catalog, policy, home, by="catalog-patches")
-    try:
+    with open_steward(db, catalog, policy, home, by="catalog-patches") as steward:
         store = _store(steward)
         try:
             patch = store.get(patch_id)
@@ -92,8 +88,6 @@ def _decide(patch_id: str, reviewer: str, note: str, verdict: str, db: str | Non
                              payload={"patch": patch.id, "action": patch.action, "old": patch.old, "new": patch.new,
                                       "note": note})
         emit_json(asdict(patch))
-    finally:
-        steward.close()
 
 
 @app.command("apply")

@@ -75,11 +75,8 @@ def register(app: typer.Typer) -> None:
         from executor.rollback import Window, rollback
 
         window = Window(parse_ts(since).timestamp(), parse_ts(until).timestamp(), action, target, requester)
-        steward = open_steward(db, catalog, policy, home, by="cli")
-        try:
+        with open_steward(db, catalog, policy, home, by="cli") as steward:
             plan = rollback(steward, window, operator, reason, dry_run=dry_run)
-        finally:
-            steward.close()
         if as_json:
             emit_json(plan.model_dump(mode="json"))
         else:
@@ -98,11 +95,8 @@ def register(app: typer.Typer) -> None:
         """A rollback batch now: its plan, who approved it, and the state of each compensation."""
         from executor.rollback import batch_view
 
-        steward = open_steward(db, catalog, policy, home, by="cli")
-        try:
+        with open_steward(db, catalog, policy, home, by="cli") as steward:
             plan = batch_view(steward, batch_id)
-        finally:
-            steward.close()
         if as_json:
             emit_json(plan.model_dump(mode="json"))
             return
@@ -124,11 +118,8 @@ def register(app: typer.Typer) -> None:
         """Approve every compensating request of a rollback batch in one decision."""
         from executor.rollback import approve_batch
 
-        steward = open_steward(db, catalog, policy, home, by="cli")
-        try:
+        with open_steward(db, catalog, policy, home, by="cli") as steward:
             decision = approve_batch(steward, batch_id, operator, note)
-        finally:
-            steward.close()
         if as_json:
             emit_json(decision.model_dump(mode="json"))
             return
