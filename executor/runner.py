@@ -360,10 +360,15 @@ class Runner:
     ) -> RequestRecord | None:
         """Nothing was committed: abort, fail, or (None) retry from the first step after a backoff."""
         if isinstance(exc, Halted):
-            # A halt is recorded at once: the trace (hundreds of ms to stop, scrub and store) is dropped.
-            await self._close(run, session, "aborted", keep_trace=False)
-            return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None),
-                                      trace="not kept: a kill switch halts a run at once")
+            # A halt is recorded at once: the trace (hundreds of ms to stop, scrub and store) is dropped, and
+            # the context closes after the terminal state (the screenshots are recorded before it).
+            await self._close(run, session, "aborted", keep_trace=False, shut=False)
+            rec = await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None),
+                                     trace="not kept: a kill switch halts a run at once")
+            if session is not None:
+                with contextlib.suppress(Exception):  # the outcome is recorded; closing cannot change it
+                    await session.finish(keep_trace=False)
+            return rec
         if isinstance(exc, FailClosed):
             await self._close(run, session, "aborted")
             return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None))
@@ -430,13 +435,21 @@ class Runner:
         except Exception as exc:
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
 
-    async def _close(self, run: _Run, session: ActionSession | None, label: str, *, keep_trace: bool = True) -> None:
+    async def _close(
+        self, run: _Run, session: ActionSession | None, label: str, *, keep_trace: bool = True, shut: bool = True
+    ) -> None:
+        """Record the session's evidence (screenshots, blocked requests, the trace when kept), then close it.
+
+        ``shut=False`` records the screenshots and blocked requests only; the caller closes the session.
+        """
         await self._flush(run)
         if session is None:
             return
         await _files(run).store_shots()  # pictures are stored before their context closes
         await self._blocked(run, "login", getattr(session, "login_blocked", []))
         await self._blocked(run, "action", session.blocked)
+        if not shut:
+            return
         try:
             trace = await session.finish(keep_trace=keep_trace)
         except Exception as exc:  # closing must never mask the real outcome
