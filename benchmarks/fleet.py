@@ -214,7 +214,8 @@ def _level(
         "throughput": through,
         "kill_switch": {"trials": len(ms), "in_flight_per_trial": n * concurrency,
                         "p50_ms": round(percentile(ms, 0.5), 1), "p99_ms": round(percentile(ms, 0.99), 1),
-                        "max_ms": round(ms[-1], 1), "min_ms": round(ms[0], 1)},
+                        "max_ms": round(ms[-1], 1), "min_ms": round(ms[0], 1),
+                        "trials_ms": [round(v, 1) for v in latencies]},
         "load_average_before": load_before,
         "load_average_after": load_average(),
     }

@@ -100,6 +100,10 @@ class Runner:
         self.actor = f"worker:{worker_id}"
         self.lease_s = lease_s
         self.inflight: dict[str, _Run] = {}
+        # Runs a kill switch interrupted that have not recorded ``aborted`` yet; their contexts close after.
+        self._halting: set[str] = set()
+        self._halts_recorded = asyncio.Event()
+        self._halts_recorded.set()
 
     # -- bookkeeping (database calls off the event loop) ------------------------
 
@@ -139,23 +143,33 @@ class Runner:
         *,
         code: str | None = None,
         step: str | None = None,
+        events: list[tuple[str, dict[str, Any]]] | None = None,
         **extra: Any,
     ) -> RequestRecord:
-        await self._flush(run)
+        """The terminal state, in one transaction with the pending records and ``events``."""
         reason = page_text(scrub_text(reason, run.secrets)) or ""
         outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted), "evidence": run.evidence, **extra}
         updates: dict[str, Any] = {"outcome": outcome}
         if code:
             updates.update(error_code=code, error_message=reason)
-        rec = await asyncio.to_thread(
-            self.store.transition,
-            run.rec.id,
-            state,
-            actor=self.actor,
-            reason=reason,
-            expect={S.EXECUTING, S.IN_DOUBT},
-            updates=updates,
-        )
+        pending, run.pending = run.pending, []
+        try:
+            rec = await asyncio.to_thread(
+                self.store.transition,
+                run.rec.id,
+                state,
+                actor=self.actor,
+                reason=reason,
+                expect={S.EXECUTING, S.IN_DOUBT},
+                updates=updates,
+                events=[*pending, *(events or [])],
+            )
+        except BaseException as exc:
+            run.pending = pending + run.pending
+            if isinstance(exc, Exception):  # the steps that ran are still recorded if the record can be written
+                with contextlib.suppress(Exception):
+                    await self._flush(run)
+            raise
         log.info("request.finished", request_id=rec.id, action=rec.action, state=state.value, step=step)
         return rec
 
@@ -213,6 +227,9 @@ class Runner:
         if run.committed or run.step_task is None or run.step_task.done():
             return
         run.halt = halt
+        if isinstance(halt, Halted):
+            self._halting.add(run.rec.id)
+            self._halts_recorded.clear()
         run.step_task.cancel()
         log.warning("request.interrupted", request_id=run.rec.id, why=halt.message[:200])
 
@@ -304,6 +321,13 @@ class Runner:
             return None
         finally:
             self.inflight.pop(rec.id, None)
+            self._halt_over(rec.id)
+
+    def _halt_over(self, request_id: str) -> None:
+        """``request_id`` no longer holds up the closing of other halted runs' contexts."""
+        self._halting.discard(request_id)
+        if not self._halting:
+            self._halts_recorded.set()
 
     async def settle(self, rec: RequestRecord, extracted: dict[str, Any]) -> RequestRecord | None:
         """Verify-only run of an ``in_doubt`` request; None leaves it in_doubt for a later try."""
@@ -360,15 +384,7 @@ class Runner:
     ) -> RequestRecord | None:
         """Nothing was committed: abort, fail, or (None) retry from the first step after a backoff."""
         if isinstance(exc, Halted):
-            # A halt is recorded at once: the trace (hundreds of ms to stop, scrub and store) is dropped, and
-            # the context closes after the terminal state (the screenshots are recorded before it).
-            await self._close(run, session, "aborted", keep_trace=False, shut=False)
-            rec = await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None),
-                                     trace="not kept: a kill switch halts a run at once")
-            if session is not None:
-                with contextlib.suppress(Exception):  # the outcome is recorded; closing cannot change it
-                    await session.finish(keep_trace=False)
-            return rec
+            return await self._halted(run, session, exc)
         if isinstance(exc, FailClosed):
             await self._close(run, session, "aborted")
             return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None))
@@ -398,6 +414,30 @@ class Runner:
             self.driver.forget_login(run.target)
         await asyncio.sleep(delay)
         return None
+
+    async def _halted(self, run: _Run, session: ActionSession | None, exc: Halted) -> RequestRecord:
+        """A kill switch: ``aborted`` at once, in one transaction with the pending records and blocked requests.
+
+        The trace (hundreds of ms to stop, scrub and store) is dropped; screenshots already taken are
+        recorded first. The context closes only once every run the same change halted has recorded its
+        state, so closing contexts (and building the next ones) does not hold up the others' halt.
+        """
+        try:
+            events: list[tuple[str, dict[str, Any]]] = []
+            if session is not None:
+                await _files(run).store_shots()
+                events = [*_blocked_events("login", getattr(session, "login_blocked", [])),
+                          *_blocked_events("action", session.blocked)]
+            rec = await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=exc.step, events=events,
+                                     trace="not kept: a kill switch halts a run at once")
+        finally:
+            self._halt_over(run.rec.id)
+        if session is not None:
+            with contextlib.suppress(Exception):  # the outcome is recorded; closing cannot change it
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._halts_recorded.wait(), 5.0)
+                await session.finish(keep_trace=False)
+        return rec
 
     async def _hand_to_verification(
         self, run: _Run, session: ActionSession | None, exc: Exception
@@ -459,10 +499,9 @@ class Runner:
 
     async def _blocked(self, run: _Run, phase: str, requests: Any) -> None:
         """A browser.blocked event: origin and path only, query strings can carry secrets."""
-        blocked = [dict(b.__dict__) for b in requests or []]
-        if blocked:
-            payload = {"phase": phase, "requests": blocked[:50], "count": len(blocked)}
-            await self._record(run, [("browser.blocked", payload)])
+        events = _blocked_events(phase, requests)
+        if events:
+            await self._record(run, events)
 
     async def _pre_commit(self, run: _Run, session: ActionSession) -> None:
         for phase, steps in (("precondition", run.action.preconditions), ("step", run.action.steps)):
@@ -665,3 +704,10 @@ def _render(step: Step, values: dict[str, dict[str, Any]]) -> Step:
     except TemplateError as exc:
         raise ExecutionError(f"{step.describe()}: {exc}", step=step.describe()) from None
 
+
+def _blocked_events(phase: str, requests: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The browser.blocked event for ``requests`` (none when nothing was blocked)."""
+    blocked = [dict(b.__dict__) for b in requests or []]
+    if not blocked:
+        return []
+    return [("browser.blocked", {"phase": phase, "requests": blocked[:50], "count": len(blocked)})]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import time
 from typing import Any
 
@@ -37,6 +38,7 @@ from executor.store import RequestRecord
 __all__ = ["Worker"]
 
 log = structlog.get_logger("steward.worker")
+_SWITCH_INTERVAL_S = 0.0005
 
 
 def default_worker_id() -> str:
@@ -103,6 +105,11 @@ class Worker:
     async def run(self, *, once: bool = False, grace_s: float = 60.0) -> list[RequestRecord]:
         """Loop until stopped (or, with ``once``, until the queue is empty)."""
         log.info("worker.started", worker=self.worker_id, concurrency=self.concurrency)
+        # The event loop thread is busy with the browser's protocol traffic; the database calls run in threads
+        # that need the GIL back after every round trip. A shorter switch interval than CPython's 5 ms keeps
+        # a kill switch's few round trips from queueing behind it (one node's halt p99: see docs/fleet.md).
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SWITCH_INTERVAL_S)
         sub = HUB.subscribe()
         helpers = [
             asyncio.create_task(Listener(self.steward.engine).run(), name="steward-listener"),
@@ -136,6 +143,7 @@ class Worker:
             await asyncio.gather(*helpers, return_exceptions=True)
             HUB.unsubscribe(sub)
             await self._drain(grace_s)
+            sys.setswitchinterval(switch_interval)
         log.info("worker.stopped", worker=self.worker_id, finished=len(self.finished))
         return self.finished
 

@@ -40,7 +40,7 @@ from playwright.async_api import Error as PlaywrightError
 from action_classes import Locator, Step, Target, TemplateError, render_step
 from executor.browser.confine import BlockedRequest, Confinement
 from executor.browser.inspect import describe_element, outlined_screenshot
-from executor.browser.launch import find_chromium, launch_args
+from executor.browser.launch import launch_args, launch_executable
 from executor.browser.locate import build_locator
 from executor.browser.perform import classify, perform_step
 from executor.browser.pool import Pooled, Ready, close_context
@@ -120,7 +120,7 @@ class PlaywrightDriver:
             self._browser = await self._connect()
         else:
             self._browser = await self._pw.chromium.launch(
-                executable_path=find_chromium(), headless=self.headless, args=launch_args()
+                executable_path=launch_executable(), headless=self.headless, args=launch_args()
             )
         self._loop = asyncio.get_running_loop()
         self._sweeper = asyncio.create_task(self._sweep())

@@ -29,3 +29,68 @@ class TestDisabledFeatures:
         switches = [a for a in launch_args() if a.startswith("--disable-features=")]
         assert switches == ["--disable-features=" + ",".join(DISABLED_FEATURES)]
         assert "AutofillServerCommunication" in DISABLED_FEATURES
+
+
+def _chromium_threads_nice(root_pid: int) -> dict[int, int]:
+    """Nice value of every thread of every Chromium process under ``root_pid`` (by thread id)."""
+    found: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            name = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        ppids = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        if "chrom" not in name or ppids is None or not _descends(int(proc.name), root_pid):
+            continue
+        for task in (proc / "task").iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(task.name)] = int(fields[16])  # stat field 19: nice
+    return found
+
+
+def _descends(pid: int, root: int) -> bool:
+    while pid > 1:
+        if pid == root:
+            return True
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        pid = int(re.search(r"^PPid:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+    return False
+
+
+class TestChromiumPriority:
+    def test_chromium_never_rises_above_the_worker(self) -> None:
+        """As root Chromium would raise its browser threads to nice -8; launched by Steward none goes below 0."""
+        import asyncio
+        import os
+
+        from executor.browser.launch import launch_executable
+
+        executable = launch_executable()
+        assert executable, "Chromium is required for this test (apt-get install -y chromium)"
+        if os.geteuid() == 0:
+            assert "steward-chromium-" in executable, "as root Chromium must be launched without CAP_SYS_NICE"
+
+        async def launch_and_read() -> dict[int, int]:
+            from playwright.async_api import async_playwright
+
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=executable, args=launch_args())
+                page = await browser.new_page()
+                await page.set_content("<p>priority</p>")
+                await asyncio.sleep(0.5)
+                nice = _chromium_threads_nice(os.getpid())
+                await browser.close()
+                return nice
+
+        nice = asyncio.run(launch_and_read())
+        assert len(nice) > 10, f"Chromium's threads were not found under this process: {nice}"
+        assert min(nice.values()) >= 0, f"Chromium threads below the worker's priority: {sorted(nice.values())}"
