@@ -94,3 +94,20 @@ class TestChromiumPriority:
         nice = asyncio.run(launch_and_read())
         assert len(nice) > 10, f"Chromium's threads were not found under this process: {nice}"
         assert min(nice.values()) >= 0, f"Chromium threads below the worker's priority: {sorted(nice.values())}"
+
+
+class TestBrowserNice:
+    def test_default_and_bounds(self, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        """STEWARD_BROWSER_NICE defaults to 5; a value outside 0-19 or not a number is a clear error."""
+        import pytest
+
+        from executor.browser.launch import browser_nice
+
+        monkeypatch.delenv("STEWARD_BROWSER_NICE", raising=False)
+        assert browser_nice() == 5
+        monkeypatch.setenv("STEWARD_BROWSER_NICE", "0")
+        assert browser_nice() == 0
+        for bad in ("-3", "20", "five"):
+            monkeypatch.setenv("STEWARD_BROWSER_NICE", bad)
+            with pytest.raises(ValueError, match="STEWARD_BROWSER_NICE"):
+                browser_nice()
