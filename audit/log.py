@@ -220,6 +220,13 @@ class AuditLog:
             rows = conn.execute(q).all()
         return [_to_entry(r) for r in rows]
 
+    def seq_range(self, action_id: str) -> tuple[int, int] | None:
+        """The first and last seq of ``action_id``'s entries (one indexed aggregate), or None."""
+        c = entries_table.c
+        with self._reading() as conn:
+            first, last = conn.execute(select(func.min(c.seq), func.max(c.seq)).where(c.action_id == action_id)).one()
+        return None if first is None else (int(first), int(last))
+
     def get(self, seq: int) -> AuditEntry:
         """The entry at ``seq``; raises AuditReadError when there is none."""
         with self._reading() as conn:

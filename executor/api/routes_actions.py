@@ -39,8 +39,8 @@ _REJECTED_DETAILS = " The request is stored as rejected; `details.request` is it
 
 def _view_data(steward: Any, rec: Any, **extra: Any) -> dict[str, Any]:
     data = rec.public()
-    seqs = [e.seq for e in steward.audit.entries(action_id=rec.id)]
-    data["audit_range"] = {"first_seq": min(seqs), "last_seq": max(seqs)} if seqs else None
+    seqs = steward.audit.seq_range(rec.id)
+    data["audit_range"] = {"first_seq": seqs[0], "last_seq": seqs[1]} if seqs else None
     return {**data, **extra}
 
 

@@ -71,6 +71,15 @@ class TestAppend:
         ts = [e.ts for e in log.entries()]
         assert [e.seq for e in log.entries(since=ts[2], until=ts[4])] == [2, 3]
 
+    def test_seq_range_is_the_first_and_last_of_an_action(self, log: AuditLog) -> None:
+        for i in range(7):
+            log.append("x.event", actor="a", action_id=f"r{i % 3}")
+        for action in ("r0", "r1", "r2"):
+            seqs = [e.seq for e in log.entries(action_id=action)]
+            assert log.seq_range(action) == (min(seqs), max(seqs))
+        assert log.seq_range("r0") == (0, 6)
+        assert log.seq_range("nobody") is None
+
     def test_append_many_is_atomic_and_ordered(self, log: AuditLog) -> None:
         """append_many writes a batch in order under one lock."""
         out = log.append_many(Event("b.c", "a", {"i": i}, f"r{i}") for i in range(300))
