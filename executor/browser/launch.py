@@ -88,8 +88,9 @@ def launch_executable() -> str | None:
     wherever it may (as root it always may), above the worker. On a busy
     2-core machine that took a kill switch up to 600 ms to record on one node
     instead of 20 (docs/fleet.md). The launcher is a two-line script in a
-    private temporary folder; without ``setpriv`` (util-linux) as root, or with
-    nice 0 as another user, Chromium is launched as found.
+    private temporary folder (``TMPDIR``); without ``setpriv`` (util-linux) as
+    root, with nice 0 as another user, or when that folder is mounted noexec,
+    Chromium is launched as found.
     """
     found = find_chromium()
     if found is None:
@@ -99,7 +100,17 @@ def launch_executable() -> str | None:
     setpriv = shutil.which("setpriv") if root else None
     if (root and setpriv is None) or (not root and nice == 0):
         return found
-    return _launcher(found, nice, setpriv)
+    return _launcher(found, nice, setpriv) or found
+
+
+def _executable_folder() -> str | None:
+    """A private temporary folder whose files may be executed (None when the file system is noexec)."""
+    folder = tempfile.mkdtemp(prefix="steward-chromium-")
+    if os.statvfs(folder).f_flag & getattr(os, "ST_NOEXEC", 0):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def browser_nice() -> int:
@@ -115,10 +126,14 @@ def browser_nice() -> int:
 
 
 @functools.cache
-def _launcher(executable: str, nice: int, setpriv: str | None) -> str:
-    """A launcher script (in a private temporary folder, removed at exit): nicer, and without CAP_SYS_NICE."""
-    folder = tempfile.mkdtemp(prefix="steward-chromium-")
-    atexit.register(shutil.rmtree, folder, True)
+def _launcher(executable: str, nice: int, setpriv: str | None) -> str | None:
+    """A launcher script (in a private temporary folder, removed at exit): nicer, and without CAP_SYS_NICE.
+
+    None when the temporary folder is on a noexec file system (set ``TMPDIR`` elsewhere to keep it).
+    """
+    folder = _executable_folder()
+    if folder is None:
+        return None
     command = ["exec"]
     if setpriv is not None:
         command += [shlex.quote(setpriv), "--inh-caps=-sys_nice", "--bounding-set=-sys_nice", "--"]

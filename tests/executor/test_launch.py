@@ -111,3 +111,20 @@ class TestBrowserNice:
             monkeypatch.setenv("STEWARD_BROWSER_NICE", bad)
             with pytest.raises(ValueError, match="STEWARD_BROWSER_NICE"):
                 browser_nice()
+
+    def test_noexec_temporary_folder_launches_chromium_as_found(self, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """A launcher cannot run from a noexec TMPDIR: Chromium is launched directly, nothing left behind."""
+        import os
+        import types
+
+        from executor.browser import launch
+
+        monkeypatch.setenv("TMPDIR", str(tmp_path))
+        monkeypatch.setattr(launch.tempfile, "tempdir", None)
+        monkeypatch.setattr(launch.os, "statvfs", lambda _: types.SimpleNamespace(f_flag=os.ST_NOEXEC))
+        launch._launcher.cache_clear()
+        try:
+            assert launch.launch_executable() == launch.find_chromium()
+            assert list(tmp_path.iterdir()) == []
+        finally:
+            launch._launcher.cache_clear()
