@@ -26,6 +26,9 @@ from psycopg import pq
 __all__ = ["Pipeline", "Statement", "Ticket", "rows", "run", "text_param"]
 
 _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
+# A reader re-checks libpq's buffer at least this often: a sender flushing a large batch may have read the
+# results off the socket already (see Pipeline._flush), and then no data wakes the reader's poll.
+_READ_POLL_MS = 100
 
 
 def _error(pg: psycopg.Connection[Any], res: pq.abc.PGresult | None) -> psycopg.Error:
@@ -174,13 +177,30 @@ class Pipeline:
                     self._pgconn.pipeline_sync()
                 else:
                     self._pgconn.send_flush_request()
-                self._pgconn.flush()
+                self._flush()
             except psycopg.Error as exc:
                 self._break(exc)
                 raise self._broken from exc  # type: ignore[misc]
             ticket = Ticket(len(statements), sync)
             self._pending.append(ticket)
         return ticket
+
+    def _flush(self) -> None:
+        """Send everything buffered; the caller holds ``_conn``.
+
+        psycopg's connections are non-blocking, so one ``flush`` sends only what
+        the socket takes: with large payloads on a busy server the rest stayed
+        in libpq's buffer while the reader waited for results of statements the
+        server never fully received (a hang, seen with four threads appending
+        1 MB payloads on a loaded machine). Until the buffer is empty this
+        waits for the socket to take more, and reads what the server sends
+        meanwhile, so the server never blocks writing results to us.
+        """
+        sock = self._pgconn.socket
+        while self._pgconn.flush() == 1:
+            readable, _, _ = select.select([sock], [sock], [], 1.0)
+            if readable:
+                self._pgconn.consume_input()
 
     def _name(self, sql: bytes) -> bytes:
         name = self._names.get(sql)
@@ -237,7 +257,7 @@ class Pipeline:
                 self._pgconn.consume_input()
                 if not self._pgconn.is_busy():
                     return self._pgconn.get_result()
-            self._poller.poll()
+            self._poller.poll(_READ_POLL_MS)
 
     def _break(self, exc: psycopg.Error) -> None:
         if self._broken is None:

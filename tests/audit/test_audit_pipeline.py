@@ -48,6 +48,38 @@ def test_transactions_sent_back_to_back_each_get_their_own_results(pipe: Pipelin
     assert not pipe.broken and pipe.idle
 
 
+def test_statements_larger_than_the_socket_buffer_are_sent_whole(pipe: Pipeline) -> None:
+    """psycopg's connections are non-blocking: a batch bigger than the socket takes at once is still sent.
+
+    With a 4 kB send buffer one flush sends a sliver of a 2 MB batch; the rest used to stay in libpq's
+    buffer while the reader waited forever for results (four threads appending 1 MB payloads on a busy
+    machine hung that way).
+    """
+    import socket
+
+    with socket.socket(fileno=pipe._pgconn.socket) as sock:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            blob = b"x" * 1_000_000
+            outcome: list[object] = []
+
+            def send_and_wait() -> None:
+                try:
+                    ticket = pipe.send([(b"SELECT length($1::text)", [blob]), (b"SELECT length($1::text)", [blob])])
+                    outcome.extend(r.get_value(0, 0) for r in pipe.wait(ticket))
+                except BaseException as exc:  # reported below
+                    outcome.append(exc)
+
+            worker = threading.Thread(target=send_and_wait, daemon=True)
+            worker.start()
+            worker.join(60)
+            assert not worker.is_alive(), "the pipeline hung: a partly flushed batch never reached the server"
+            assert outcome == [b"1000000", b"1000000"]
+            assert not pipe.broken and pipe.idle
+        finally:
+            sock.detach()  # the connection still owns the descriptor
+
+
 def test_a_failed_transaction_is_rolled_back_and_its_statements_stay_prepared(pipe: Pipeline) -> None:
     """A Sync ends each transaction; a statement first prepared in a failing one can be used again."""
     pipe.wait(pipe.send([(b"CREATE TEMP TABLE t (x int PRIMARY KEY)", [])]))
