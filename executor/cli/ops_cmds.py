@@ -314,10 +314,10 @@ def register(app: typer.Typer) -> None:
                 with contextlib.suppress(NotImplementedError):  # Windows: no signal handlers on the loop
                     asyncio.get_running_loop().add_signal_handler(sig, w.stop)
             try:
-                finished = await w.run(once=once)
+                await w.run(once=once)
             finally:
                 await driver.close()
-            return len(finished)
+            return w.finished_count
 
         with contextlib.ExitStack() as stack:
             if metrics_port is not None:

@@ -49,3 +49,32 @@ class TestKillWatchShutdown:
             return finished.is_set()
 
         assert loop_thread.run(scenario()) is True
+
+
+class TestFinishedRecords:
+    @pytest.mark.browser
+    def test_a_long_running_worker_keeps_only_the_last_records(self, db_url: str, make_steward: Any,
+                                                              loop_thread: Any, driver: Any) -> None:
+        """A worker that runs until stopped keeps the last 256 finished records (it kept every one: ~24 KB
+        per action, 23 MB over the 1,000-action soak) and counts all; run(once=True) returns every one."""
+        from executor import worker as worker_module
+        from executor.worker import Worker
+
+        steward = make_steward(db_url)
+        worker = Worker(steward, driver, poll_s=60, lease_s=30)
+
+        async def reap(n: int) -> None:
+            for i in range(n):
+                task = asyncio.get_running_loop().create_future()
+                task.set_result(f"record-{i}")
+                worker.running[f"req_{i}"] = task  # type: ignore[assignment]
+            worker._reap(set(worker.running.values()))
+
+        loop_thread.run(reap(worker_module._KEEP_FINISHED + 100))
+        assert worker.finished_count == worker_module._KEEP_FINISHED + 100
+        assert len(worker.finished) == worker_module._KEEP_FINISHED
+        assert worker.finished[-1] == f"record-{worker_module._KEEP_FINISHED + 99}"
+
+        once = Worker(steward, driver, poll_s=0.02, lease_s=30)
+        # nothing is queued: a one-off run ends at once, with an unbounded list
+        assert loop_thread.run(once.run(once=True)) == [] and once.finished.maxlen is None
