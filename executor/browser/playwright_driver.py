@@ -197,6 +197,15 @@ class PlaywrightDriver:
             ctx = await self.browser.new_context(
                 storage_state=state, service_workers="block", viewport={"width": 1280, "height": 900}, proxy=proxy
             )
+        except PlaywrightError as exc:
+            await confinement.close()
+            if not self.ws_endpoint:
+                raise
+            # The remote connection dropped before Playwright reported it: a transient fault (nothing was
+            # committed); the retry reconnects first.
+            where = _endpoint_host(self.ws_endpoint)
+            raise TransientFault(f"browser server {where} connection lost: {str(exc).splitlines()[0][:200]}",
+                                 step="open session") from None
         except BaseException:
             await confinement.close()
             raise
