@@ -475,21 +475,14 @@ class Runner:
         except Exception as exc:
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
 
-    async def _close(
-        self, run: _Run, session: ActionSession | None, label: str, *, keep_trace: bool = True, shut: bool = True
-    ) -> None:
-        """Record the session's evidence (screenshots, blocked requests, the trace when kept), then close it.
-
-        ``shut=False`` records the screenshots and blocked requests only; the caller closes the session.
-        """
+    async def _close(self, run: _Run, session: ActionSession | None, label: str, *, keep_trace: bool = True) -> None:
+        """Record the session's evidence (screenshots, blocked requests, the trace when kept), then close it."""
         await self._flush(run)
         if session is None:
             return
         await _files(run).store_shots()  # pictures are stored before their context closes
         await self._blocked(run, "login", getattr(session, "login_blocked", []))
         await self._blocked(run, "action", session.blocked)
-        if not shut:
-            return
         try:
             trace = await session.finish(keep_trace=keep_trace)
         except Exception as exc:  # closing must never mask the real outcome
