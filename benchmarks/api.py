@@ -33,8 +33,10 @@ def _pct(sorted_ms: list[float], q: float) -> float:
     return round(sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))], 2)
 
 
-def _client_loop(job: tuple[str, str, int, float, float]) -> tuple[list[float], list[tuple[str, str]], int, float]:
-    """One client process: submit from ``start_at`` (wall clock) for ``seconds``."""
+def _client_loop(
+    job: tuple[str, str, int, float, float],
+) -> tuple[list[float], list[tuple[str, str]], int, float, float]:
+    """One client process: submit from ``start_at`` (wall clock) for ``seconds``; last, its CPU seconds."""
     from executor.client import StewardAPIError, StewardClient
 
     url, token, n, start_at, seconds = job
@@ -44,6 +46,7 @@ def _client_loop(job: tuple[str, str, int, float, float]) -> tuple[list[float], 
     with StewardClient(url, token, timeout=30) as api:
         api.me()  # connect and warm up before the clock starts
         time.sleep(max(0.0, start_at - time.time()))
+        cpu_before = time.process_time()
         deadline = time.monotonic() + seconds
         i = 0
         while time.monotonic() < deadline:
@@ -57,7 +60,7 @@ def _client_loop(job: tuple[str, str, int, float, float]) -> tuple[list[float], 
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
             accepted.append((key, rec.id))
-    return latencies, accepted, errors, time.time()
+    return latencies, accepted, errors, time.time(), time.process_time() - cpu_before
 
 
 def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = None) -> dict[str, Any]:
@@ -113,6 +116,9 @@ def run_api_bench(*, seconds: float, clients: int, out: Path, db: str | None = N
         "rows_in_db": total, "exactly_once": exactly_once,
         # the API process's CPU per accepted submission: what bounds throughput on a busy machine
         "server_cpu_ms_per_submission": round(server_cpu_s * 1000 / len(accepted), 2) if accepted else 0.0,
+        # the clients' CPU (HTTP client, JSON): on 2 cores it shares the machine with the server
+        "client_cpu_ms_per_submission": (round(sum(p[4] for p in parts) * 1000 / len(accepted), 2)
+                                         if accepted else 0.0),
         "load_average": _machine.load_average(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
