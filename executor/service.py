@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
-from action_classes import Action, ActionClass, Catalog
+from action_classes import Action, Catalog
 from audit import (
     AuditLog,
     Checkpoint,
@@ -39,6 +39,7 @@ from executor.handoff import handoff_packet
 from executor.identity import check_operator, same_identity
 from executor.inputs import check_text
 from executor.intake import Submission, default_gates, params_hash
+from executor.intake_record import Versions, submission_record
 from executor.integrity import load_catalog_for, load_policy_for
 from executor.killswitch import check_known_scope, parse_scope
 from executor.metrics import Metrics
@@ -46,11 +47,11 @@ from executor.models import Confirmation, SubmitRequest
 from executor.redaction import Redaction
 from executor.reload import Reloader
 from executor.rollback import SettledEcho
-from executor.rollout import Policies, decision_differs
+from executor.rollout import Policies
 from executor.states import RequestState
 from executor.store import KillSwitch, RequestRecord, Store
 from executor.store.migrate import ensure_schema
-from executor.tracing import current_ids, span
+from executor.tracing import span
 from executor.usage import BudgetUsage
 from executor.witness import Witnesses
 from policies import Policy
@@ -60,11 +61,6 @@ __all__ = ["Steward"]
 log = structlog.get_logger("steward.service")
 
 S = RequestState
-
-
-def _brief(decision: Any) -> dict[str, Any]:
-    """A decision's class and matching rules (what a shadow diff compares)."""
-    return {"class": decision.action_class.value, "rules": sorted(r.id for r in decision.rules)}
 
 
 def _same_identity(a: str, b: str) -> bool:
@@ -334,104 +330,14 @@ class Steward:
         return existing
 
     def _store_submission(self, sub: Submission, conn: Any = None) -> RequestRecord:
-        action, body, now = sub.action, sub.body, self.clock.now()
-        red = self.redaction(action)
-        received = {
-            "action": body.action[:64],
-            "target": action.target if action else None,
-            "params": red.params(sub.params) if sub.params is not None else None,
-            "params_hash": sub.params_hash,
-            "requester": sub.requester,
-            "idempotency_key": body.idempotency_key,
-            "context": body.context.model_dump(exclude_none=True),
-            "catalog_version": self.catalog.version,
-        }
-        events: list[tuple[str, dict[str, Any]]] = [("request.received", received)]
-        trace_id, traceparent = current_ids()  # the intake span: the worker's spans become its children
-        values: dict[str, Any] = {
-            "trace_id": trace_id,
-            "traceparent": traceparent,
-            "id": sub.request_id,
-            "action": body.action[:64],
-            "requester": sub.requester,
-            "idempotency_key": body.idempotency_key,
-            "params": sub.params,
-            "params_hash": sub.params_hash,
-            "context": body.context.model_dump(mode="json", exclude_none=True),
-            "target": action.target if action else None,
-            "category": action.category if action else None,
-            "catalog_version": self.catalog.version,
-            "policy_version": sub.policy_version or self.policy.version,
-            "policy_rollout": sub.rollout,
-        }
-        if sub.decision is not None:
-            decision = sub.decision.model_dump(mode="json")
-            values.update(action_class=sub.decision.action_class.value, decision=decision)
-            events.append(
-                (
-                    "policy.decided",
-                    {
-                        "class": decision["class"],
-                        "default_class": decision["default_class"],
-                        "rules": decision["rules"],
-                        "limits": decision["limits"],
-                        "policy_version": decision["policy_version"],
-                        "explanation": decision["explanation"],
-                        **self._rollout_record(sub),
-                    },
-                )
-            )
-            if sub.shadow_error is not None or (sub.shadow is not None and decision_differs(sub.decision,
-                                                                                            sub.shadow)):
-                events.append(("policy.shadow_diff", self._shadow_diff(sub)))
-        if sub.rejection:
-            code, message, details = sub.rejection
-            values.update(
-                state=S.REJECTED.value,
-                error_code=code,
-                error_message=message,
-                outcome={"details": details} if details else None,
-            )
-            events.append(("request.rejected", {"from": "received", "to": "rejected", "reason": message, "code": code}))
-            return self.store.create(values, events, f"agent:{sub.requester}", conn)
-        assert action is not None and sub.decision is not None
-        cls = sub.decision.action_class
-        if cls == ActionClass.HUMAN_APPROVED:
-            state, expires = S.AWAITING_APPROVAL, now + action.approval_ttl_s
-        elif cls == ActionClass.CUSTOMER_CONFIRMED and body.confirmation is None:
-            state, expires = S.AWAITING_CONFIRMATION, now + action.confirmation_ttl_s
-        else:
-            state, expires = S.QUEUED, None
-        if body.confirmation is not None:
-            conf = self._confirmation_record(body.confirmation)
-            values["confirmation"] = conf
-            events.append(("confirmation.attached", conf))
-        values.update(state=state.value, expires_at=expires)
-        events.append(
-            (f"request.{state.value}", {"from": "received", "to": state.value, "reason": sub.decision.explanation})
+        conf = sub.body.confirmation
+        cand = self.policies.candidate_row
+        values, events = submission_record(
+            sub, redaction=self.redaction(sub.action), now=self.clock.now(),
+            versions=Versions(self.catalog.version, self.policy.version, cand.sha256 if cand is not None else None),
+            confirmation=self._confirmation_record(conf) if conf is not None and not sub.rejection else None,
         )
         return self.store.create(values, events, f"agent:{sub.requester}", conn)
-
-    def _rollout_record(self, sub: Submission) -> dict[str, Any]:
-        """What ``policy.decided`` says of a rollout: the track and, in shadow, the candidate's decision."""
-        if sub.rollout is None:
-            return {}
-        out: dict[str, Any] = {"rollout": sub.rollout}
-        cand = self.policies.candidate_row
-        if sub.rollout == "shadow":
-            out["shadow"] = {"candidate_sha256": sub.shadow_version, "error": sub.shadow_error,
-                             **(_brief(sub.shadow) if sub.shadow is not None else {"class": None, "rules": []})}
-        elif cand is not None:
-            out["candidate_sha256"] = sub.shadow_version or cand.sha256
-        return out
-
-    def _shadow_diff(self, sub: Submission) -> dict[str, Any]:
-        assert sub.decision is not None
-        candidate = _brief(sub.shadow) if sub.shadow is not None else {"class": None, "rules": []}
-        if sub.shadow_error is not None:
-            candidate["error"] = sub.shadow_error
-        return {"request_id": sub.request_id, "action": sub.body.action[:64], "active": _brief(sub.decision),
-                "candidate": candidate, "candidate_sha256": sub.shadow_version}
 
     def _confirmation_record(self, conf: Confirmation) -> dict[str, Any]:
         from executor.clock import iso
