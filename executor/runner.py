@@ -14,7 +14,9 @@ lease (``Store.mark_commit_started``), so a recovering worker that requeued
 the request can never race a slow original into a second commit.
 ``settle`` is the verify-only run that recovery uses for ``in_doubt``
 requests: it never performs the commit step (see ``executor.recovery``).
-The ``crash_point`` calls are a test-only fault-injection hook.
+The ``crash_point`` calls are a test-only fault-injection hook. Every database
+write of a run (step records, boundaries, the terminal state) goes through
+its ``RunBook`` (``executor.run_book``).
 
 Tracing: a run resumes the trace context stored on the request at intake
 (``steward.execute``), with a span per browser step, one for the commit and
@@ -27,12 +29,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
 
-from action_classes import Action, ExpectSpec, Step, Target, TemplateError, render_step, request_ref
+from action_classes import ExpectSpec, Step, TemplateError, render_step, request_ref
 from executor.browser.driver import ActionSession, BrowserDriver
 from executor.browser.trace_scrub import Sensitive
 from executor.errors import (
@@ -42,16 +43,16 @@ from executor.errors import (
     Halted,
     LoginFailed,
     StewardError,
-    TimedOut,
 )
 from executor.killswitch import halted_by
 from executor.recovery import crash_point
 from executor.redaction import page_text, scrub_text
 from executor.retry import RetryPolicy
+from executor.run_book import LeaseLost, Run, RunBook
 from executor.run_evidence import RunEvidence
 from executor.service import Steward
 from executor.states import RequestState
-from executor.store import KillSwitch, RequestRecord
+from executor.store import RequestRecord
 from executor.tracing import SpanKind, span
 
 __all__ = ["LeaseLost", "Runner"]
@@ -60,33 +61,6 @@ log = structlog.get_logger("steward.runner")
 S = RequestState
 T = TypeVar("T")
 _VERIFY_TRIES = 3
-
-
-class LeaseLost(Exception):
-    """Another worker owns this request now; stop touching it."""
-
-
-@dataclass
-class _Run:
-    rec: RequestRecord
-    action: Action
-    target: Target
-    values: dict[str, dict[str, Any]]
-    deadline: float
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
-    pii: list[str] = field(default_factory=list)
-    pii_names: set[str] = field(default_factory=set)
-    committed: bool = False  # commit.started is durable: only verification may decide from here
-    step_task: asyncio.Future[Any] | None = None  # the pre-commit wait a kill switch may cut short
-    halt: Halted | FailClosed | None = None
-    # step.completed events not yet written: they go with the next boundary's transaction (one per step).
-    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    files: RunEvidence | None = None  # set by the runner; stores into ``evidence``
-
-    @property
-    def extracted(self) -> dict[str, Any]:
-        return self.values["extracted"]
 
 
 class Runner:
@@ -99,98 +73,14 @@ class Runner:
         self.worker_id = worker_id
         self.actor = f"worker:{worker_id}"
         self.lease_s = lease_s
-        self.inflight: dict[str, _Run] = {}
+        self.book = RunBook(steward.store, worker_id, lease_s)
+        self.inflight: dict[str, Run] = {}
         # Runs a kill switch interrupted that have not recorded ``aborted`` yet; their contexts close after.
         self._halting: set[str] = set()
         self._halts_recorded = asyncio.Event()
         self._halts_recorded.set()
 
-    # -- bookkeeping (database calls off the event loop) ------------------------
-
-    async def _record(self, run: _Run, events: list[tuple[str, dict[str, Any]]], **updates: Any) -> None:
-        pending, run.pending = run.pending, []
-        try:
-            await asyncio.to_thread(self.store.record, run.rec.id, [*pending, *events], self.actor, updates or None)
-        except BaseException:
-            run.pending = pending + run.pending
-            raise
-
-    async def _flush(self, run: _Run) -> None:
-        """Write the events still pending (before a state change or a commit)."""
-        if run.pending:
-            await self._record(run, [])
-
-    async def _boundary(self, run: _Run, *, read_kill_switches: bool) -> list[KillSwitch]:
-        """Pending events, kill switches and lease in one transaction; LeaseLost when another worker owns it."""
-        pending, run.pending = run.pending, []
-        try:
-            switches = await asyncio.to_thread(
-                self.store.boundary, run.rec.id, self.worker_id, self.lease_s, pending, self.actor,
-                read_kill_switches=read_kill_switches,
-            )
-        except BaseException:
-            run.pending = pending + run.pending
-            raise
-        if switches is None:
-            raise LeaseLost(run.rec.id)
-        return switches
-
-    async def _finish(
-        self,
-        run: _Run,
-        state: RequestState,
-        reason: str,
-        *,
-        code: str | None = None,
-        step: str | None = None,
-        events: list[tuple[str, dict[str, Any]]] | None = None,
-        **extra: Any,
-    ) -> RequestRecord:
-        """The terminal state, in one transaction with the pending records and ``events``."""
-        reason = page_text(scrub_text(reason, run.secrets)) or ""
-        outcome = {"reason": reason, "step": step, "extracted": dict(run.extracted), "evidence": run.evidence, **extra}
-        updates: dict[str, Any] = {"outcome": outcome}
-        if code:
-            updates.update(error_code=code, error_message=reason)
-        pending, run.pending = run.pending, []
-        try:
-            rec = await asyncio.to_thread(
-                self.store.transition,
-                run.rec.id,
-                state,
-                actor=self.actor,
-                reason=reason,
-                expect={S.EXECUTING, S.IN_DOUBT},
-                updates=updates,
-                events=[*pending, *(events or [])],
-            )
-        except BaseException as exc:
-            run.pending = pending + run.pending
-            if isinstance(exc, Exception):  # the steps that ran are still recorded if the record can be written
-                with contextlib.suppress(Exception):
-                    await self._flush(run)
-            raise
-        log.info("request.finished", request_id=rec.id, action=rec.action, state=state.value, step=step)
-        return rec
-
-    async def _guard(self, run: _Run, where: str) -> None:
-        """Step boundary before the commit: the last step's record, kill switch, lease, time budget.
-
-        One transaction: the previous step's ``step.completed`` is durable before the next step starts,
-        and a kill switch that cannot be read (or an audit log that cannot be written) stops the run here.
-        """
-        switches = await self._boundary(run, read_kill_switches=True)  # FailClosed if unreadable
-        hit = halted_by(run.rec, switches)
-        if hit is not None:
-            raise Halted(f"kill switch {hit.scope} engaged by {hit.operator}: {hit.reason}", step=where)
-        if time.monotonic() > run.deadline:
-            raise TimedOut(f"action timed out after {run.action.timeout_s:g} s before {where}", step=where)
-
-    async def _renew(self, run: _Run) -> None:
-        """After the commit only the lease is checked (with the pending records): verification always runs."""
-        await self._boundary(run, read_kill_switches=False)
-
-    async def _interruptible(self, run: _Run, where: str, work: Coroutine[Any, Any, T]) -> T:
+    async def _interruptible(self, run: Run, where: str, work: Coroutine[Any, Any, T]) -> T:
         """Await pre-commit browser work that a kill switch may cut short, even mid-wait."""
         task = asyncio.ensure_future(work)
         run.step_task = task
@@ -223,7 +113,7 @@ class Runner:
             if hit is not None:
                 self._interrupt(run, Halted(f"kill switch {hit.scope} engaged by {hit.operator}: {hit.reason}"))
 
-    def _interrupt(self, run: _Run, halt: Halted | FailClosed) -> None:
+    def _interrupt(self, run: Run, halt: Halted | FailClosed) -> None:
         if run.committed or run.step_task is None or run.step_task.done():
             return
         run.halt = halt
@@ -233,12 +123,12 @@ class Runner:
         run.step_task.cancel()
         log.warning("request.interrupted", request_id=run.rec.id, why=halt.message[:200])
 
-    def _timeout_ms(self, run: _Run) -> int:
+    def _timeout_ms(self, run: Run) -> int:
         """The step timeout, cut to what is left of the action's budget (at least 100 ms)."""
         left = int((run.deadline - time.monotonic()) * 1000)
         return max(100, min(run.action.step_timeout_ms, left))
 
-    async def _step(self, run: _Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
+    async def _step(self, run: Run, session: ActionSession, phase: str, index: int, step: Step) -> None:
         rendered = _render(step, run.values) if phase != "verify" else render_step(step, run.values)
         timeout = run.action.step_timeout_ms if phase == "verify" else self._timeout_ms(run)
         attributes: dict[str, str | int] = {"steward.phase": phase, "steward.index": index, "steward.kind": step.kind}
@@ -257,10 +147,10 @@ class Runner:
 
     # -- the run --------------------------------------------------------------------
 
-    def _new_run(self, rec: RequestRecord) -> _Run:
+    def _new_run(self, rec: RequestRecord) -> Run:
         action = self.steward.catalog.action(rec.action)
         target = self.steward.catalog.target_of(action)
-        run = _Run(
+        run = Run(
             rec,
             action,
             target,
@@ -269,7 +159,7 @@ class Runner:
         )
 
         async def record(events: list[tuple[str, dict[str, Any]]]) -> None:
-            await self._record(run, events)
+            await self.book.record(run, events)
 
         run.files = RunEvidence(self.steward.evidence, rec.id, record, run.evidence)
         secret_params, pii_params = action.sensitive_params()
@@ -278,7 +168,7 @@ class Runner:
         run.pii = [str((rec.params or {})[p]) for p in sorted(run.pii_names)]
         return run
 
-    def _session_options(self, run: _Run) -> dict[str, Any]:
+    def _session_options(self, run: Run) -> dict[str, Any]:
         """Trace only without secret steps; mask secret and PII fills; scrub secret and PII values from traces."""
         steps = run.action.preconditions + run.action.steps
         secret_steps = [s for s in steps if s.is_secret]
@@ -341,7 +231,7 @@ class Runner:
             session = await self.driver.open_session(run.target, **self._session_options(run))
         except ExecutionError as exc:  # the target is down: verification cannot even start
             log.warning("settle.deferred", request_id=rec.id, error=exc.code)
-            await self._record(run, [("verify.deferred", {"error": exc.code, "message": exc.message[:300]})])
+            await self.book.record(run, [("verify.deferred", {"error": exc.code, "message": exc.message[:300]})])
             self.steward.metrics.verification(rec.action, "deferred")
             return None
         try:
@@ -352,14 +242,14 @@ class Runner:
             await self._close_quietly(run, session, "settle interrupted")
             return None
 
-    async def _run(self, run: _Run) -> RequestRecord | None:
+    async def _run(self, run: Run) -> RequestRecord | None:
         policy = RetryPolicy.from_spec(run.action.retry)
         attempt = 0
         while True:
             attempt += 1
             session: ActionSession | None = None
             try:
-                await self._guard(run, "open session")
+                await self.book.guard(run, "open session")
                 session = await self._interruptible(
                     run, "open session", self.driver.open_session(run.target, **self._session_options(run))
                 )
@@ -380,17 +270,17 @@ class Runner:
                     return outcome
 
     async def _before_commit_failure(
-        self, run: _Run, session: ActionSession | None, exc: StewardError, attempt: int, policy: RetryPolicy
+        self, run: Run, session: ActionSession | None, exc: StewardError, attempt: int, policy: RetryPolicy
     ) -> RequestRecord | None:
         """Nothing was committed: abort, fail, or (None) retry from the first step after a backoff."""
         if isinstance(exc, Halted):
             return await self._halted(run, session, exc)
         if isinstance(exc, FailClosed):
             await self._close(run, session, "aborted")
-            return await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None))
+            return await self.book.finish(run, S.ABORTED, str(exc), code=exc.code, step=getattr(exc, "step", None))
         if not isinstance(exc, ExecutionError):
             await self._close(run, session, "error")
-            return await self._finish(run, S.FAILED, exc.message, code=exc.code)
+            return await self.book.finish(run, S.FAILED, exc.message, code=exc.code)
         if session is None:  # the login itself failed: what its context blocked is still recorded
             await self._blocked(run, "login", (exc.details or {}).get("blocked", []))
         await self._close(run, session, f"attempt {attempt} failed")
@@ -398,9 +288,9 @@ class Runner:
             await _files(run).add("screenshot", "login failed", exc.screenshot, "image/png")
         if time.monotonic() > run.deadline and exc.retryable:
             budget = f"action timed out after {run.action.timeout_s:g} s at {exc.step}: {exc.message}"
-            return await self._finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
+            return await self.book.finish(run, S.FAILED, budget, code="timed_out", step=exc.step)
         if not policy.should_retry(exc, attempt):
-            return await self._finish(run, S.FAILED, exc.message, code=exc.code, step=exc.step)
+            return await self.book.finish(run, S.FAILED, exc.message, code=exc.code, step=exc.step)
         delay = policy.delay(attempt)
         retry = {
             "attempt": attempt,
@@ -409,13 +299,13 @@ class Runner:
             "message": page_text(scrub_text(exc.message, run.secrets)),
             "delay_s": delay,
         }
-        await self._record(run, [("step.retry", retry)])
+        await self.book.record(run, [("step.retry", retry)])
         if exc.code == "session_lost" and hasattr(self.driver, "forget_login"):
             self.driver.forget_login(run.target)
         await asyncio.sleep(delay)
         return None
 
-    async def _halted(self, run: _Run, session: ActionSession | None, exc: Halted) -> RequestRecord:
+    async def _halted(self, run: Run, session: ActionSession | None, exc: Halted) -> RequestRecord:
         """A kill switch: ``aborted`` at once, in one transaction with the pending records and blocked requests.
 
         The trace (hundreds of ms to stop, scrub and store) is dropped; screenshots already taken are
@@ -428,7 +318,7 @@ class Runner:
                 await _files(run).store_shots()
                 events = [*_blocked_events("login", getattr(session, "login_blocked", [])),
                           *_blocked_events("action", session.blocked)]
-            rec = await self._finish(run, S.ABORTED, str(exc), code=exc.code, step=exc.step, events=events,
+            rec = await self.book.finish(run, S.ABORTED, str(exc), code=exc.code, step=exc.step, events=events,
                                      trace="not kept: a kill switch halts a run at once")
         finally:
             self._halt_over(run.rec.id)
@@ -440,7 +330,7 @@ class Runner:
         return rec
 
     async def _hand_to_verification(
-        self, run: _Run, session: ActionSession | None, exc: Exception
+        self, run: Run, session: ActionSession | None, exc: Exception
     ) -> RequestRecord | None:
         """A fault after ``commit.started`` (an audit write, the browser): a verify-only run decides.
 
@@ -468,16 +358,16 @@ class Runner:
             log.error("commit.fault_unrecorded", request_id=run.rec.id, error=str(again)[:200])
         return None
 
-    async def _close_quietly(self, run: _Run, session: ActionSession | None, label: str) -> None:
+    async def _close_quietly(self, run: Run, session: ActionSession | None, label: str) -> None:
         """Close a session when the outcome is already decided elsewhere; nothing here may raise."""
         try:
             await self._close(run, session, label)
         except Exception as exc:
             log.warning("session.close_failed", request_id=run.rec.id, error=str(exc)[:200])
 
-    async def _close(self, run: _Run, session: ActionSession | None, label: str, *, keep_trace: bool = True) -> None:
+    async def _close(self, run: Run, session: ActionSession | None, label: str, *, keep_trace: bool = True) -> None:
         """Record the session's evidence (screenshots, blocked requests, the trace when kept), then close it."""
-        await self._flush(run)
+        await self.book.flush(run)
         if session is None:
             return
         await _files(run).store_shots()  # pictures are stored before their context closes
@@ -490,20 +380,20 @@ class Runner:
             return
         await _files(run).add("trace", label, trace, "application/zip")
 
-    async def _blocked(self, run: _Run, phase: str, requests: Any) -> None:
+    async def _blocked(self, run: Run, phase: str, requests: Any) -> None:
         """A browser.blocked event: origin and path only, query strings can carry secrets."""
         events = _blocked_events(phase, requests)
         if events:
-            await self._record(run, events)
+            await self.book.record(run, events)
 
-    async def _pre_commit(self, run: _Run, session: ActionSession) -> None:
+    async def _pre_commit(self, run: Run, session: ActionSession) -> None:
         for phase, steps in (("precondition", run.action.preconditions), ("step", run.action.steps)):
             for i, step in enumerate(steps):
-                await self._guard(run, f"{phase} {i}: {step.describe()}")
+                await self.book.guard(run, f"{phase} {i}: {step.describe()}")
                 crash_point(f"before:{phase}:{i}")
                 await self._step(run, session, phase, i, step)
 
-    async def _extract_all(self, run: _Run, session: ActionSession, specs: dict[str, Any]) -> dict[str, str]:
+    async def _extract_all(self, run: Run, session: ActionSession, specs: dict[str, Any]) -> dict[str, str]:
         problems: dict[str, str] = {}
         for name, spec in specs.items():
             step = render_step(Step(extract=spec.model_copy(update={"name": name})), run.values)
@@ -513,30 +403,30 @@ class Runner:
                 problems[name] = exc.message
         return problems
 
-    async def _read_only(self, run: _Run, session: ActionSession) -> RequestRecord:
+    async def _read_only(self, run: Run, session: ActionSession) -> RequestRecord:
         problems = await self._extract_all(run, session, run.action.extract)
-        await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
+        await self.book.record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
         _files(run).shoot(session, "after read")
         await self._close(run, session, "read")
         if problems:
             name, message = next(iter(problems.items()))
-            return await self._finish(run, S.FAILED, f"could not read {name}: {message}", code="extract_failed")
-        return await self._finish(run, S.SUCCEEDED, "values read")
+            return await self.book.finish(run, S.FAILED, f"could not read {name}: {message}", code="extract_failed")
+        return await self.book.finish(run, S.SUCCEEDED, "values read")
 
-    async def _commit_and_verify(self, run: _Run, session: ActionSession) -> RequestRecord | None:
+    async def _commit_and_verify(self, run: Run, session: ActionSession) -> RequestRecord | None:
         commit = run.action.commit
         assert commit is not None
         rendered = _render(commit, run.values)
         where = f"commit: {commit.describe()}"
-        await self._guard(run, where)
+        await self.book.guard(run, where)
         # The commit control must be unambiguous and ready before we mark the commit.
         ready = Step(expect=ExpectSpec(locator=rendered.spec.locator, state="enabled"))
         await self._interruptible(run, where, session.run(ready, timeout_ms=run.action.step_timeout_ms))
-        await self._guard(run, where)
+        await self.book.guard(run, where)
         with span("steward.commit", attributes={"steward.kind": commit.kind}) as current:
             commit_error, after, refused = await self._commit(run, session, rendered)
             current.set_attribute("steward.commit_error", commit_error.code if commit_error else "")
-        await self._record(
+        await self.book.record(
             run,
             [
                 (
@@ -558,14 +448,14 @@ class Runner:
         return await self._verify(run, session, commit_error, refused=None if commit_error else refused)
 
     async def _commit(
-        self, run: _Run, session: ActionSession, rendered: Step
+        self, run: Run, session: ActionSession, rendered: Step
     ) -> tuple[ExecutionError | None, dict[str, str], tuple[str, str] | None]:
         """``commit.started`` (durable, under the lease), the commit step, then the after_commit steps."""
         commit = run.action.commit
         assert commit is not None
         crash_point("before:commit")
         # Values read before the commit go with it, so a verify-only run after a crash can still compare.
-        await self._flush(run)  # (the boundary just above wrote them; nothing may precede the commit unwritten)
+        await self.book.flush(run)  # (the boundary just above wrote them; nothing may precede the commit unwritten)
         event = ("commit.started", {"step": commit.describe(), "extracted": dict(run.extracted)})
         if not await asyncio.to_thread(self.store.mark_commit_started, run.rec.id, self.worker_id, event, self.actor):
             raise LeaseLost(run.rec.id)
@@ -582,7 +472,7 @@ class Runner:
         after, refused = await self._after_commit(run, session)
         return commit_error, after, refused
 
-    async def _after_commit(self, run: _Run, session: ActionSession) -> tuple[dict[str, str], tuple[str, str] | None]:
+    async def _after_commit(self, run: Run, session: ActionSession) -> tuple[dict[str, str], tuple[str, str] | None]:
         """Run the after_commit steps: (extract problems by name, (step, why) of a failed check or None).
 
         A failed expect or wait_for stops the rest: the page is not what the commit should have left.
@@ -609,7 +499,7 @@ class Runner:
 
     async def _verify(
         self,
-        run: _Run,
+        run: Run,
         session: ActionSession,
         commit_error: ExecutionError | None,
         *,
@@ -623,7 +513,7 @@ class Runner:
 
     async def _verify_traced(
         self,
-        run: _Run,
+        run: Run,
         session: ActionSession,
         commit_error: ExecutionError | None,
         *,
@@ -634,7 +524,7 @@ class Runner:
         missing = False  # verification cannot be rendered: it cannot say "not committed"
         for attempt in range(1, _VERIFY_TRIES + 1):
             failure = None
-            await self._renew(run)
+            await self.book.renew(run)
             await session.fresh_page()
             try:
                 for i, step in enumerate(run.action.verify):
@@ -653,29 +543,29 @@ class Runner:
                         with contextlib.suppress(ExecutionError):
                             await session.relogin()
         if settling and failure is not None and failure.retryable:  # the target is down: try again later
-            await self._record(run, [("verify.deferred", {"error": failure.code, "step": failure.step})])
+            await self.book.record(run, [("verify.deferred", {"error": failure.code, "step": failure.step})])
             self.steward.metrics.verification(run.rec.action, "deferred")
             await self._close(run, session, "verification deferred")
             return None
         _files(run).shoot(session, "after verification")
         problems = await self._extract_all(run, session, run.action.extract) if failure is None else {}
-        await self._record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
+        await self.book.record(run, [("values.extracted", {"values": dict(run.extracted), "problems": problems})])
         await self._close(run, session, "committed")
         if failure is None:
             note = f" (the commit step reported {commit_error.code}, verification settled it)" if commit_error else ""
             if refused is not None:
                 note += f" (the after-commit check {refused[0]} failed: {refused[1]}; verification found the change)"
-            return await self._finish(run, S.SUCCEEDED, "verified" + note)
+            return await self.book.finish(run, S.SUCCEEDED, "verified" + note)
         if refused is not None and not missing and not failure.retryable:
             reason = (
                 f"the UI refused the commit: {refused[0]} failed ({refused[1]}), "
                 f"and verification did not find the change: {failure.message}"
             )
-            return await self._finish(run, S.FAILED, reason, code="commit_refused", step=refused[0])
+            return await self.book.finish(run, S.FAILED, reason, code="commit_refused", step=refused[0])
         if settling and not missing and run.rec.commit_done_at is None:
             reason = f"the commit step started but verification shows it did not take effect: {failure.message}"
-            return await self._finish(run, S.FAILED, reason, code="not_committed", step=failure.step)
-        return await self._finish(
+            return await self.book.finish(run, S.FAILED, reason, code="not_committed", step=failure.step)
+        return await self.book.finish(
             run,
             S.UNVERIFIED,
             f"committed, but verification did not confirm: {failure.message}",
@@ -685,7 +575,7 @@ class Runner:
         )
 
 
-def _files(run: _Run) -> RunEvidence:
+def _files(run: Run) -> RunEvidence:
     assert run.files is not None, "runs are made by Runner._new_run"
     return run.files
 
