@@ -100,7 +100,14 @@ def _accounts(n: int, pool: int) -> list[str]:
     return [usable[i % len(usable)] for i in range(n)]
 
 
-async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[str], None]) -> list[Any]:
+async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[str], None]) -> list[str]:
+    """Submit ``n`` credits and return their ids once every one is terminal.
+
+    Only the ids of requests still running are kept between polls: holding
+    the records themselves (which grow with results and evidence as they
+    finish) put about 15 KB per finished action into this process's memory,
+    which the sampler then charged to the worker.
+    """
     from executor.browser.playwright_driver import PlaywrightDriver
     from executor.worker import Worker
 
@@ -118,17 +125,21 @@ async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[s
             )
             rec, _ = await asyncio.to_thread(steward.submit, body, "soak-agent")
             ids.append(rec.id)
+        running = list(ids)
         while True:
-            recs = [await asyncio.to_thread(steward.get, i) for i in ids]
-            done = sum(r.terminal for r in recs)
-            say(f"  {done}/{n} terminal")
-            if done == n:
-                return recs
+            running = await asyncio.to_thread(_still_running, steward, running)
+            say(f"  {n - len(running)}/{n} terminal")
+            if not running:
+                return ids
             await asyncio.sleep(5)
     finally:
         worker.stop()
         await task
         await driver.close()
+
+
+def _still_running(steward: Steward, ids: list[str]) -> list[str]:
+    return [i for i in ids if not steward.get(i).terminal]
 
 
 def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -147,7 +158,12 @@ def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 
 def run_soak(
-    *, actions: int, out: Path, plan: dict[str, Any] | None = None, say: Callable[[str], None] = print
+    *,
+    actions: int,
+    out: Path,
+    plan: dict[str, Any] | None = None,
+    say: Callable[[str], None] = print,
+    sample_every_s: float = 5.0,
 ) -> dict[str, Any]:
     """Run the soak against a fresh faulty console; write and return the results."""
     from fixtures.billing_console import FixtureServer
@@ -157,7 +173,7 @@ def run_soak(
     password, tag = secrets.token_urlsafe(12), f"soak-{secrets.token_hex(3)}"
     pool = 600
     env = {"BILLING_FAULTS": json.dumps(plan)}
-    sampler = _Sampler(every_s=5.0)
+    sampler = _Sampler(every_s=sample_every_s)
     t0 = time.monotonic()
     with (
         FixtureServer(work / "billing.db", password=password, save_delay_ms=50, n_accounts=pool, env=env) as server,
@@ -167,11 +183,14 @@ def run_soak(
         steward = Steward(settings, loaded_by="soak")
         sampler.start()
         try:
-            recs = asyncio.run(_drive(steward, actions, pool, tag, say))
+            try:
+                ids = asyncio.run(_drive(steward, actions, pool, tag, say))
+            finally:
+                sampler.done.set()  # what follows reads every record: not the worker's memory
+            recs = [steward.get(i) for i in ids]
             retries = steward.audit.entries(types=["step.retry"])
             in_doubt = len(steward.audit.entries(types=["request.in_doubt"]))
         finally:
-            sampler.done.set()
             steward.close()
         credits = Counter(c.reason for c in server.db.credits() if c.reason.startswith(tag + " "))
     states = Counter(r.state.value for r in recs)
