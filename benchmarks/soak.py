@@ -105,8 +105,8 @@ async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[s
 
     Only the ids of requests still running are kept between polls: holding
     the records themselves (which grow with results and evidence as they
-    finish) put about 15 KB per finished action into this process's memory,
-    which the sampler then charged to the worker.
+    finish) kept about 15 KB of objects per finished action alive in this
+    process (``tracemalloc``), which the sampler charged to the worker.
     """
     from executor.browser.playwright_driver import PlaywrightDriver
     from executor.worker import Worker
