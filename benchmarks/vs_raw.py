@@ -200,7 +200,7 @@ class _Bench:
             if task is not None:
                 await asyncio.wait([task], timeout=300)
                 break
-            if any(done.id == rec.id for done in self.worker.finished):
+            if rec.id in self.worker.recent:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{action} through Steward was not claimed within 300 s ({rec.id})")

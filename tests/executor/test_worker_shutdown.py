@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import pytest
 
+from executor.models import SubmitRequest
 from executor.notify import HUB, KILL
 
 
@@ -53,10 +55,11 @@ class TestKillWatchShutdown:
 
 class TestFinishedRecords:
     @pytest.mark.browser
-    def test_a_long_running_worker_keeps_only_the_last_records(self, db_url: str, make_steward: Any,
-                                                              loop_thread: Any, driver: Any) -> None:
-        """A worker that runs until stopped keeps the last 256 finished records (it kept every one: ~24 KB
-        per action, 23 MB over the 1,000-action soak) and counts all; run(once=True) returns every one."""
+    def test_a_long_running_worker_keeps_only_the_last_ids(self, db_url: str, make_steward: Any,
+                                                          loop_thread: Any, driver: Any) -> None:
+        """A worker that runs until stopped keeps the ids of the last 256 finished requests and no records (it
+        kept every record: ~24 KB per action, 23 MB over the 1,000-action soak), and counts all; a one-off run
+        returns every record."""
         from executor import worker as worker_module
         from executor.worker import Worker
 
@@ -72,9 +75,13 @@ class TestFinishedRecords:
 
         loop_thread.run(reap(worker_module._KEEP_FINISHED + 100))
         assert worker.finished_count == worker_module._KEEP_FINISHED + 100
-        assert len(worker.finished) == worker_module._KEEP_FINISHED
-        assert worker.finished[-1] == f"record-{worker_module._KEEP_FINISHED + 99}"
+        assert len(worker.recent) == worker_module._KEEP_FINISHED
+        assert worker.recent[-1] == f"req_{worker_module._KEEP_FINISHED + 99}"
+        assert worker.recent[0] == "req_100"
+        assert worker.finished == []  # no record is kept outside a one-off run
 
+        steward.submit(SubmitRequest(action="lookup_account", params={"account_id": "ACC-000003"}), "agent")
         once = Worker(steward, driver, poll_s=0.02, lease_s=30)
-        # nothing is queued: a one-off run ends at once, with an unbounded list
-        assert loop_thread.run(once.run(once=True)) == [] and once.finished.maxlen is None
+        records = loop_thread.run(once.run(once=True))
+        assert [r.action for r in records] == ["lookup_account"] and records == once.finished
+        assert once.recent == deque([records[0].id])
