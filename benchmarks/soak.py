@@ -3,7 +3,9 @@
 A fresh console runs with a fault plan (500s on a share of pre-commit pages,
 slow pages, every session expired periodically). One in-process worker
 (concurrency 2) drains the queue while a sampler reads the resident memory of
-this process and of the browser process tree from ``/proc`` (no psutil).
+this process and of the browser process tree from ``/proc`` (no psutil), and
+this process's C heap (``executor.allocator``), with the number of actions
+finished at each sample: the memory verdict is a slope in KB per action.
 Double commits are counted from the console's own database: more than one
 credit carrying the reason of one request.
 """
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from executor.allocator import heap_stats
 from executor.config import Settings, normalize_db_url
 from executor.fixture_env import billing_env
 from executor.models import RequestContext, SubmitRequest
@@ -36,12 +39,15 @@ DEFAULT_PLAN: dict[str, Any] = {
     "seed": 7,
 }
 _UNUSABLE = {7, 13, 21}  # suspended or cancelled in the fixture's seed
+# What the verdict covers: the worker's and the browser's RSS, then the worker's parts (anonymous memory, the C
+# heap in use and what it holds free) that say where a climb comes from.
+_MEMORY = ("worker", "browser", "worker_anon", "heap_in_use", "heap_free")
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str = "VmRSS") -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
@@ -63,9 +69,11 @@ def _children() -> dict[int, list[int]]:
 
 
 def process_tree_rss(root: int | None = None) -> dict[str, int]:
-    """RSS in KiB of ``root`` (default: this process), its Chromium descendants and other descendants."""
+    """RSS in KiB of ``root`` (default: this process; its anonymous part too), its Chromium and other descendants."""
     root = root or os.getpid()
-    tree, out = _children(), {"worker_kb": _rss_kb(root), "browser_kb": 0, "browser_procs": 0, "other_kb": 0}
+    tree = _children()
+    out = {"worker_kb": _rss_kb(root), "worker_anon_kb": _rss_kb(root, "RssAnon"), "browser_kb": 0,
+           "browser_procs": 0, "other_kb": 0}
     stack = list(tree.get(root, []))
     while stack:
         pid = stack.pop()
@@ -87,10 +95,12 @@ class _Sampler(threading.Thread):
         super().__init__(name="soak-rss", daemon=True)
         self.every_s, self.samples, self.t0 = every_s, list[dict[str, Any]](), time.monotonic()
         self.done = threading.Event()
+        self.finished: Callable[[], int] = lambda: 0  # actions finished so far (set once the worker exists)
 
     def run(self) -> None:
         while not self.done.wait(self.every_s):
-            self.samples.append({"t_s": round(time.monotonic() - self.t0, 1), **process_tree_rss()})
+            self.samples.append({"t_s": round(time.monotonic() - self.t0, 1), "finished": self.finished(),
+                                 **process_tree_rss(), **heap_stats()})
 
 
 def _accounts(n: int, pool: int) -> list[str]:
@@ -100,7 +110,8 @@ def _accounts(n: int, pool: int) -> list[str]:
     return [usable[i % len(usable)] for i in range(n)]
 
 
-async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[str], None]) -> list[str]:
+async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[str], None],
+                 sampler: _Sampler) -> list[str]:
     """Submit ``n`` credits and return their ids once every one is terminal.
 
     Only the ids of requests still running are kept between polls: holding
@@ -114,6 +125,7 @@ async def _drive(steward: Steward, n: int, pool: int, tag: str, say: Callable[[s
     driver = PlaywrightDriver()
     await driver.start()
     worker = Worker(steward, driver, concurrency=2, poll_s=0.05)
+    sampler.finished = lambda: worker.finished_count
     task = asyncio.create_task(worker.run())
     ids: list[str] = []
     try:
@@ -143,18 +155,32 @@ def _still_running(steward: Steward, ids: list[str]) -> list[str]:
 
 
 def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    values = [s[key] for s in samples if s[key]]
-    if len(values) < 4:
-        return {"samples": len(values)}
+    """Early and late level (skipping the warm-up tenth), and the slope over the second half of the actions.
+
+    ``kb_per_action`` fits a least-squares line to the samples taken while the
+    second half of the actions ran: a single sample in a busy moment (a browser
+    with three contexts open) barely moves it, a steady climb does.
+    """
+    rows = [s for s in samples if s.get(key)]
+    if len(rows) < 4:
+        return {"samples": len(rows)}
+    values = [s[key] for s in rows]
     tenth = max(1, len(values) // 10)
-    early = sum(values[tenth : 2 * tenth]) / tenth  # skip the warm-up tenth
+    early = sum(values[tenth : 2 * tenth]) / tenth
     late = sum(values[-tenth:]) / tenth
-    return {
+    out = {
         "early_kb": round(early),
         "late_kb": round(late),
         "max_kb": max(values),
         "growth_pct": round(100 * (late - early) / early, 1),
     }
+    half = [(s["finished"], s[key]) for s in rows if s.get("finished", 0) >= rows[-1].get("finished", 0) / 2]
+    xs = [x for x, _ in half]
+    if len(half) >= 3 and max(xs) > min(xs):
+        mx, my = sum(xs) / len(xs), sum(y for _, y in half) / len(half)
+        slope = sum((x - mx) * (y - my) for x, y in half) / sum((x - mx) ** 2 for x in xs)
+        out["kb_per_action"] = round(slope, 2)
+    return out
 
 
 def run_soak(
@@ -184,7 +210,7 @@ def run_soak(
         sampler.start()
         try:
             try:
-                ids = asyncio.run(_drive(steward, actions, pool, tag, say))
+                ids = asyncio.run(_drive(steward, actions, pool, tag, say, sampler))
             finally:
                 sampler.done.set()  # what follows reads every record: not the worker's memory
             recs = [steward.get(i) for i in ids]
@@ -208,7 +234,7 @@ def run_soak(
         "missing_commits_for_succeeded": sum(
             1 for r in recs if r.state.value == "succeeded" and not credits.get(r.params["reason"] if r.params else "")
         ),
-        "memory": {"worker": _flat(sampler.samples, "worker_kb"), "browser": _flat(sampler.samples, "browser_kb")},
+        "memory": {key: _flat(sampler.samples, f"{key}_kb") for key in _MEMORY},
         "rss_samples": sampler.samples,
         "failures": [
             {"id": r.id, "state": r.state.value, "code": r.error_code, "message": (r.error_message or "")[:200]}

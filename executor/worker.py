@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from executor.allocator import pin_mmap_threshold
 from executor.browser.driver import BrowserDriver
 from executor.errors import FailClosed
 from executor.killswitch import halted_by
@@ -116,7 +117,10 @@ class Worker:
         Returns every record finished by a ``once`` run; a run until stopped returns none (``recent`` holds
         the ids of its last finished requests, ``finished_count`` counts them all).
         """
-        log.info("worker.started", worker=self.worker_id, concurrency=self.concurrency)
+        # Large buffers (pages, protocol messages) go back to the system when freed instead of fragmenting the
+        # C heap of a worker that runs for days (executor.allocator).
+        pinned = pin_mmap_threshold()
+        log.info("worker.started", worker=self.worker_id, concurrency=self.concurrency, mmap_threshold_pinned=pinned)
         self._keep_records = once  # the caller of a one-off run gets every record
         # The event loop thread is busy with the browser's protocol traffic; the database calls run in threads
         # that need the GIL back after every round trip. A shorter switch interval than CPython's 5 ms keeps

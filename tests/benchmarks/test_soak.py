@@ -28,3 +28,20 @@ def test_tiny_soak_counts_commits_and_samples_memory(tmp_path: Path) -> None:
     assert samples and all(s["worker_kb"] > 0 for s in samples)
     assert any(s["browser_kb"] > 0 and s["browser_procs"] > 0 for s in samples)
     assert [s["t_s"] for s in samples] == sorted(s["t_s"] for s in samples)
+    # each sample says how many actions had finished, and the worker's parts: anonymous memory and the C heap
+    assert [s["finished"] for s in samples] == sorted(s["finished"] for s in samples)
+    assert all(0 < s["worker_anon_kb"] < s["worker_kb"] and s["heap_in_use_kb"] > 0 for s in samples)
+    assert set(result["memory"]) == {"worker", "browser", "worker_anon", "heap_in_use", "heap_free"}
+
+
+def test_memory_slope_is_fitted_over_the_second_half_of_the_actions() -> None:
+    """A steady climb shows as its KB per action; the warm-up before the halfway mark does not count."""
+    from benchmarks.soak import _flat
+
+    warm = [{"finished": i, "worker_kb": 1000 + 50 * i} for i in range(0, 10)]  # steep warm-up
+    steady = [{"finished": i, "worker_kb": 1500 + 2 * i + (7 if i % 3 else -7)} for i in range(10, 41)]
+    verdict = _flat(warm + steady, "worker_kb")
+    assert verdict["kb_per_action"] == pytest.approx(2.0, abs=0.5)
+    level = _flat([{"finished": i, "worker_kb": 900 + (5 if i % 2 else -5)} for i in range(40)], "worker_kb")
+    assert abs(level["kb_per_action"]) < 0.5
+    assert _flat([{"finished": 1, "worker_kb": 5}], "worker_kb") == {"samples": 1}
