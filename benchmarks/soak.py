@@ -30,7 +30,7 @@ from executor.fixture_env import billing_env
 from executor.models import RequestContext, SubmitRequest
 from executor.service import Steward
 
-__all__ = ["DEFAULT_PLAN", "process_tree_rss", "run_soak"]
+__all__ = ["DEFAULT_PLAN", "FLAT_PCT_PER_1000", "process_tree_rss", "run_soak"]
 
 DEFAULT_PLAN: dict[str, Any] = {
     "error_rate": {"/accounts/*": 0.1},  # pre-commit account pages
@@ -42,6 +42,8 @@ _UNUSABLE = {7, 13, 21}  # suspended or cancelled in the fixture's seed
 # What the verdict covers: the worker's and the browser's RSS, then the worker's parts (anonymous memory, the C
 # heap in use and what it holds free) that say where a climb comes from.
 _MEMORY = ("worker", "browser", "worker_anon", "heap_in_use", "heap_free")
+# "Flat": the slope over the second half, carried over 1,000 actions, adds less than 1% of the early level.
+FLAT_PCT_PER_1000 = 1.0
 
 
 def _rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -180,6 +182,8 @@ def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
         mx, my = sum(xs) / len(xs), sum(y for _, y in half) / len(half)
         slope = sum((x - mx) * (y - my) for x, y in half) / sum((x - mx) ** 2 for x in xs)
         out["kb_per_action"] = round(slope, 2)
+        out["pct_per_1000_actions"] = round(100 * slope * 1000 / early, 2)
+        out["flat"] = abs(out["pct_per_1000_actions"]) < FLAT_PCT_PER_1000
     return out
 
 
@@ -220,6 +224,11 @@ def run_soak(
             steward.close()
         credits = Counter(c.reason for c in server.db.credits() if c.reason.startswith(tag + " "))
     states = Counter(r.state.value for r in recs)
+    memory = {key: _flat(sampler.samples, f"{key}_kb") for key in _MEMORY}
+    double = sum(1 for v in credits.values() if v > 1)
+    missing = sum(
+        1 for r in recs if r.state.value == "succeeded" and not credits.get(r.params["reason"] if r.params else "")
+    )
     result = {
         "benchmark": "soak_issue_credit_faults",
         "actions": actions,
@@ -230,11 +239,16 @@ def run_soak(
         "retries": len(retries),
         "retries_by_error": dict(Counter(e.payload.get("error") for e in retries)),
         "in_doubt_recoveries": in_doubt,
-        "double_commits": sum(1 for v in credits.values() if v > 1),
-        "missing_commits_for_succeeded": sum(
-            1 for r in recs if r.state.value == "succeeded" and not credits.get(r.params["reason"] if r.params else "")
-        ),
-        "memory": {key: _flat(sampler.samples, f"{key}_kb") for key in _MEMORY},
+        "double_commits": double,
+        "missing_commits_for_succeeded": missing,
+        "memory": memory,
+        "targets": {"flat_pct_per_1000_actions": FLAT_PCT_PER_1000, "double_commits": 0, "missing_commits": 0},
+        "pass": {
+            "worker_flat": bool(memory["worker"].get("flat")),
+            "browser_flat": bool(memory["browser"].get("flat")),
+            "no_double_commits": double == 0,
+            "no_missing_commits": missing == 0,
+        },
         "rss_samples": sampler.samples,
         "failures": [
             {"id": r.id, "state": r.state.value, "code": r.error_code, "message": (r.error_message or "")[:200]}

@@ -23,6 +23,7 @@ def test_tiny_soak_counts_commits_and_samples_memory(tmp_path: Path) -> None:
     assert sum(result["states"].values()) == 3
     assert result["states"].get("succeeded", 0) + result["states"].get("unverified", 0) >= 2
     assert result["double_commits"] == 0 and result["missing_commits_for_succeeded"] == 0
+    assert result["pass"]["no_double_commits"] and result["pass"]["no_missing_commits"]
     assert lines[-1].strip() == "3/3 terminal"
     samples = result["rss_samples"]
     assert samples and all(s["worker_kb"] > 0 for s in samples)
@@ -38,10 +39,13 @@ def test_memory_slope_is_fitted_over_the_second_half_of_the_actions() -> None:
     """A steady climb shows as its KB per action; the warm-up before the halfway mark does not count."""
     from benchmarks.soak import _flat
 
-    warm = [{"finished": i, "worker_kb": 1000 + 50 * i} for i in range(0, 10)]  # steep warm-up
-    steady = [{"finished": i, "worker_kb": 1500 + 2 * i + (7 if i % 3 else -7)} for i in range(10, 41)]
+    warm = [{"finished": i, "worker_kb": 120_000 + 2_000 * i} for i in range(0, 100, 10)]  # steep warm-up
+    steady = [{"finished": i, "worker_kb": 140_000 + 2 * i + (300 if i % 20 else -300)} for i in range(100, 1001, 10)]
     verdict = _flat(warm + steady, "worker_kb")
-    assert verdict["kb_per_action"] == pytest.approx(2.0, abs=0.5)
-    level = _flat([{"finished": i, "worker_kb": 900 + (5 if i % 2 else -5)} for i in range(40)], "worker_kb")
-    assert abs(level["kb_per_action"]) < 0.5
+    assert verdict["kb_per_action"] == pytest.approx(2.0, abs=0.3)
+    # 2 KB per action on 140 MB: 1.4% more per 1,000 actions, not flat
+    assert verdict["pct_per_1000_actions"] == pytest.approx(1.4, abs=0.25) and verdict["flat"] is False
+    level = _flat([{"finished": i, "worker_kb": 140_000 + (300 if i % 20 else -300)} for i in range(0, 1001, 10)],
+                  "worker_kb")
+    assert abs(level["kb_per_action"]) < 0.3 and level["flat"] is True
     assert _flat([{"finished": 1, "worker_kb": 5}], "worker_kb") == {"samples": 1}
