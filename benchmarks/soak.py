@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import secrets
+import statistics
 import tempfile
 import threading
 import time
@@ -156,13 +157,19 @@ def _still_running(steward: Steward, ids: list[str]) -> list[str]:
     return [i for i in ids if not steward.get(i).terminal]
 
 
-def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    """Early and late level (skipping the warm-up tenth), and the slope over the second half of the actions.
+def _slope(points: list[tuple[int, int]]) -> float:
+    """Theil-Sen: the median of the slopes between every two samples.
 
-    ``kb_per_action`` fits a least-squares line to the samples taken while the
-    second half of the actions ran: a single sample in a busy moment (a browser
-    with three contexts open) barely moves it, a steady climb does.
+    The browser's samples swing by hundreds of MB as contexts open and close;
+    a least-squares line through them tilts with where the swings happen to
+    fall, the median of pairwise slopes does not.
     """
+    slopes = [(y2 - y1) / (x2 - x1) for i, (x1, y1) in enumerate(points) for x2, y2 in points[i + 1 :] if x2 != x1]
+    return statistics.median(slopes) if slopes else 0.0
+
+
+def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Early and late level (skipping the warm-up tenth), and the slope over the second half of the actions."""
     rows = [s for s in samples if s.get(key)]
     if len(rows) < 4:
         return {"samples": len(rows)}
@@ -177,10 +184,8 @@ def _flat(samples: list[dict[str, Any]], key: str) -> dict[str, Any]:
         "growth_pct": round(100 * (late - early) / early, 1),
     }
     half = [(s["finished"], s[key]) for s in rows if s.get("finished", 0) >= rows[-1].get("finished", 0) / 2]
-    xs = [x for x, _ in half]
-    if len(half) >= 3 and max(xs) > min(xs):
-        mx, my = sum(xs) / len(xs), sum(y for _, y in half) / len(half)
-        slope = sum((x - mx) * (y - my) for x, y in half) / sum((x - mx) ** 2 for x in xs)
+    if len(half) >= 3 and len({x for x, _ in half}) > 1:
+        slope = _slope(half)
         out["kb_per_action"] = round(slope, 2)
         out["pct_per_1000_actions"] = round(100 * slope * 1000 / early, 2)
         out["flat"] = abs(out["pct_per_1000_actions"]) < FLAT_PCT_PER_1000
