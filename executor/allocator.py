@@ -5,8 +5,9 @@ glibc serves a large allocation (128 KiB and up, by default) with its own
 that size, up to 32 MiB, so from then on large buffers (a page's HTML, a
 protocol message carrying a screenshot) come from the main heap instead. Freed
 there, they leave holes that small, longer-lived allocations fill, and the heap
-only grows: in the soak the worker's heap kept about 2.6 KB per action it could
-not give back while the memory in use stayed level (docs/benchmarks.md).
+only grows: in the soak the worker's RSS climbed 1.8-2.5 KB per action, glibc
+holding ever more free memory while the memory in use stayed level
+(docs/benchmarks.md).
 Setting the threshold explicitly turns that adjustment off, so large buffers
 keep going back to the system when freed.
 
