@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from executor.allocator import heap_stats
+from executor.allocator import heap_stats, pin_mmap_threshold
 from executor.config import Settings, normalize_db_url
 from executor.fixture_env import billing_env
 from executor.models import RequestContext, SubmitRequest
@@ -203,6 +203,7 @@ def run_soak(
     """Run the soak against a fresh faulty console; write and return the results."""
     from fixtures.billing_console import FixtureServer
 
+    pin_mmap_threshold()  # this process stands in for `steward worker`, which pins first thing
     plan = plan or DEFAULT_PLAN
     work = Path(tempfile.mkdtemp(prefix="steward-soak-"))
     password, tag = secrets.token_urlsafe(12), f"soak-{secrets.token_hex(3)}"

@@ -296,11 +296,13 @@ def register(app: typer.Typer) -> None:
         import contextlib
         import signal
 
+        from executor.allocator import pin_mmap_threshold
         from executor.browser.launch import gate_host_for
         from executor.browser.playwright_driver import PlaywrightDriver
         from executor.health import HealthServer
         from executor.worker import Worker
 
+        pin_mmap_threshold()  # first thing: before start-up frees its own large buffers (executor.allocator)
         steward = open_steward(db, catalog, policy, home, by="worker", log_level="INFO", policy_sha256=policy_sha256,
                                catalog_sha256=catalog_sha256, require_end_marker=require_end_marker,
                                witness=witness)

@@ -105,8 +105,10 @@ def register(app: typer.Typer) -> None:
         """
         import uvicorn
 
+        from executor.allocator import pin_mmap_threshold
         from executor.api import ApiConfig, create_app
 
+        pin_mmap_threshold()  # a long-running process: first thing, before start-up frees large buffers
         steward = open_steward(db, catalog, policy, home, by="serve", log_level="INFO", policy_sha256=policy_sha256,
                                catalog_sha256=catalog_sha256, require_end_marker=require_end_marker,
                                witness=witness)
